@@ -1,0 +1,118 @@
+"""The async engine and the two kinds of transaction the service runs.
+
+`Database.read()` opens a read-only unit of work; `Database.write()` opens one
+that commits on success and rolls back on error. On SQLite a write
+transaction starts with `BEGIN IMMEDIATE`, taking the write lock up front:
+concurrent writers then wait (up to the busy timeout) instead of failing
+with "database is locked" when a read lock would have to be upgraded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+logger = logging.getLogger(__name__)
+
+# How long an SQLite writer waits for the write lock before giving up, in milliseconds.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_IMMEDIATE = "pgbs_sqlite_immediate"
+AFTER_COMMIT = "pgbs_after_commit"
+
+AfterCommit = Callable[[], Awaitable[None] | None]
+
+
+class Database:
+    """Owns the engine; hands out sessions whose objects stay readable after commit."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine: AsyncEngine = create_engine(url, echo=echo)
+        # expire_on_commit=False: objects keep their loaded values after commit,
+        # so nothing reads an expired attribute (which would need I/O) later.
+        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """Open a transaction that commits when the block ends without an exception.
+
+        Callbacks registered with `after_commit` run once the commit succeeded,
+        never when it failed.
+        """
+        async with self._sessions() as session:
+            session.info[AFTER_COMMIT] = []
+            if self.is_sqlite:
+                await session.connection(execution_options={_IMMEDIATE: True})
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            for callback in session.info.pop(AFTER_COMMIT):
+                try:
+                    result = callback()
+                    if result is not None:
+                        await result
+                except Exception:
+                    # The change is committed; a failed notification must not undo
+                    # the caller's success. Readers catch up from the stored state.
+                    logger.exception("after-commit callback %r failed", callback)
+
+    async def ping(self) -> None:
+        async with self.read() as session:
+            await session.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` after the write transaction of `session` commits."""
+    callbacks = session.info.get(AFTER_COMMIT)
+    if callbacks is None:
+        raise RuntimeError("after_commit needs a session opened by Database.write()")
+    callbacks.append(callback)
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN instead of the driver,
+        # which would always start a deferred transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(_IMMEDIATE):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")

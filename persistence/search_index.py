@@ -1,0 +1,128 @@
+"""The member search index, rewritten in the same transaction as every profile change.
+
+Three parts, all derived from `Member`, `Organisation` and `ActivityProfile`:
+
+- `member_search`: full text. SQLite uses an FTS5 table whose rowid is the
+  member id, one column per weighted part; PostgreSQL a weighted tsvector with
+  a GIN index. Both index text normalised here (lower case, accents removed),
+  so the two databases see the same words.
+- `profile_tag`: one row per list value (country, topic, length, age group,
+  format, language), for list filters.
+- `availability_period`: one row per availability period, for overlap filters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import delete, text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from persistence.models import ActivityProfile, AvailabilityPeriod, Member, Organisation, ProfileTag
+
+# Weighted parts of the index, most important first. PostgreSQL labels them A to D.
+FIELDS = ("names", "organisation", "place", "role", "topics", "description")
+_PG_WEIGHTS = {"names": "A", "organisation": "A", "place": "B", "role": "B", "topics": "C", "description": "D"}
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def normalise_search_text(value: str) -> str:
+    """Lower-case `value` and strip accents, so 'Zürich' and 'zurich' index and match alike."""
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(character for character in decomposed if not unicodedata.combining(character))
+
+
+def search_words(value: str) -> list[str]:
+    """Split free text into normalised words; punctuation and query syntax are dropped."""
+    return _WORD.findall(normalise_search_text(value))
+
+
+def _topic_words(names: Iterable[str]) -> str:
+    return " ".join(name.replace("_", " ") for name in names)
+
+
+def index_fields(
+    member: Member, organisation: Organisation | None, profile: ActivityProfile | None
+) -> dict[str, str]:
+    """Return the normalised text of each weighted part of the member's index entry."""
+    topics = list(member.subjects or [])
+    if profile is not None:
+        topics += [topic for topic in profile.stem_topics if topic not in topics]
+    fields = {
+        "names": f"{member.first_name} {member.last_name}",
+        "organisation": organisation.name if organisation else "",
+        "place": " ".join(filter(None, [organisation.city if organisation else None])),
+        "role": member.role or "",
+        "topics": _topic_words(topics),
+        "description": (profile.description or "") if profile else "",
+    }
+    return {name: normalise_search_text(value) for name, value in fields.items()}
+
+
+def profile_tags(member: Member, organisation: Organisation | None, profile: ActivityProfile | None) -> set[tuple[str, str]]:
+    tags: set[tuple[str, str]] = {("topic", subject) for subject in member.subjects or []}
+    if organisation is not None:
+        tags.add(("country", organisation.country_code))
+    if profile is not None:
+        tags.add(("country", profile.country_code))
+        tags.update(("topic", value) for value in profile.stem_topics)
+        tags.update(("length", value) for value in profile.activity_lengths)
+        tags.update(("age", value) for value in profile.age_groups)
+        tags.update(("format", value) for value in profile.formats)
+        tags.update(("language", value) for value in profile.languages)
+    return tags
+
+
+async def refresh_member(session: AsyncSession, member: Member) -> None:
+    """Rewrite every index row of `member` from its current profile; remove them for an erased member."""
+    member_id = member.id
+    await _delete_rows(session, member_id)
+    if member.deleted_at is not None:
+        return
+
+    organisation = await session.get(Organisation, member.organisation_id) if member.organisation_id else None
+    profile = await session.get(ActivityProfile, member_id)
+
+    await _write_text(session, member_id, index_fields(member, organisation, profile))
+    for kind, value in sorted(profile_tags(member, organisation, profile)):
+        session.add(ProfileTag(member_id=member_id, kind=kind, value=value))
+    if profile is not None:
+        for period in profile.availability:
+            session.add(
+                AvailabilityPeriod(
+                    member_id=member_id,
+                    starts_on=date.fromisoformat(period["from"]),
+                    ends_on=date.fromisoformat(period["until"]),
+                )
+            )
+    await session.flush()
+
+
+async def _delete_rows(session: AsyncSession, member_id: int) -> None:
+    await session.exec(delete(ProfileTag).where(ProfileTag.member_id == member_id))
+    await session.exec(delete(AvailabilityPeriod).where(AvailabilityPeriod.member_id == member_id))
+    if _is_sqlite(session):
+        await session.exec(text("DELETE FROM member_search WHERE rowid = :id").bindparams(id=member_id))
+    else:
+        await session.exec(text("DELETE FROM member_search WHERE member_id = :id").bindparams(id=member_id))
+
+
+async def _write_text(session: AsyncSession, member_id: int, fields: dict[str, str]) -> None:
+    if _is_sqlite(session):
+        columns = ", ".join(FIELDS)
+        values = ", ".join(f":{name}" for name in FIELDS)
+        statement = text(f"INSERT INTO member_search (rowid, {columns}) VALUES (:id, {values})")
+    else:
+        document = " || ".join(
+            f"setweight(to_tsvector('simple', :{name}), '{_PG_WEIGHTS[name]}')" for name in FIELDS
+        )
+        statement = text(f"INSERT INTO member_search (member_id, document) VALUES (:id, {document})")
+    await session.exec(statement.bindparams(id=member_id, **fields))
+
+
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.bind.dialect.name == "sqlite"

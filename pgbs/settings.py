@@ -1,0 +1,231 @@
+"""Service settings read from the environment.
+
+Every setting has a default that runs the service on one machine; an invalid
+value raises `SettingsError` naming the variable, so start-up stops early.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+
+
+class SettingsError(ValueError):
+    """Raised when an environment variable holds a value the service cannot use."""
+
+
+SMTP_TLS_MODES = ("auto", "starttls", "tls", "none")
+ENVIRONMENTS = ("development", "production")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///./pgbs.db"
+    broker_url: str = "memory://"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    # auto: STARTTLS when the server offers it; starttls: required; tls: implicit TLS.
+    smtp_tls: str = "auto"
+    mail_from: str = "PGBS <no-reply@localhost>"
+    public_base_url: str = "http://127.0.0.1:8000"
+    coordinator_emails: tuple[str, ...] = ()
+    environment: str = "development"
+    log_level: str = "INFO"
+
+    # Lifetimes, in hours.
+    session_ttl_hours: int = 24 * 30
+    verification_ttl_hours: int = 48
+    reset_ttl_hours: int = 1
+    invitation_ttl_days: int = 30
+
+    # Invitations: per member per day, and one per address per this many days.
+    invitations_per_day: int = 20
+    invitation_repeat_days: int = 30
+
+    # Follow-up of pending contact requests, in days.
+    request_reminder_days: int = 7
+    request_expiry_days: int = 30
+
+    # Outbox delivery: seconds between polls, and attempts before a message is given up.
+    mail_poll_seconds: float = 5.0
+    # The first retry waits this long; each further one twice as long, up to one hour.
+    mail_retry_seconds: float = 15.0
+    mail_max_attempts: int = 12
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `environ` (default: `os.environ`), validating each value."""
+        env = os.environ if environ is None else environ
+        reader = _Reader(env)
+        defaults = cls()
+        return cls(
+            database_url=reader.database_url("DATABASE_URL", defaults.database_url),
+            broker_url=reader.broker_url("BROKER_URL", defaults.broker_url),
+            host=reader.text("HOST", defaults.host),
+            port=reader.integer("PORT", defaults.port, minimum=1, maximum=65535),
+            smtp_host=reader.optional_text("SMTP_HOST"),
+            smtp_port=reader.optional_integer("SMTP_PORT", minimum=1, maximum=65535),
+            smtp_username=reader.optional_text("SMTP_USERNAME"),
+            smtp_password=reader.optional_text("SMTP_PASSWORD"),
+            smtp_tls=reader.choice("SMTP_TLS", defaults.smtp_tls, SMTP_TLS_MODES),
+            mail_from=reader.mail_from("MAIL_FROM", defaults.mail_from),
+            public_base_url=reader.base_url("PUBLIC_BASE_URL", defaults.public_base_url),
+            coordinator_emails=reader.email_list("COORDINATOR_EMAILS"),
+            environment=reader.choice("ENVIRONMENT", defaults.environment, ENVIRONMENTS),
+            log_level=reader.choice(
+                "LOG_LEVEL", defaults.log_level, ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
+            ),
+            session_ttl_hours=reader.integer("SESSION_TTL_HOURS", defaults.session_ttl_hours, minimum=1),
+            verification_ttl_hours=reader.integer(
+                "VERIFICATION_TTL_HOURS", defaults.verification_ttl_hours, minimum=1
+            ),
+            reset_ttl_hours=reader.integer("RESET_TTL_HOURS", defaults.reset_ttl_hours, minimum=1),
+            invitation_ttl_days=reader.integer("INVITATION_TTL_DAYS", defaults.invitation_ttl_days, minimum=1),
+            invitations_per_day=reader.integer("INVITATIONS_PER_DAY", defaults.invitations_per_day, minimum=0),
+            invitation_repeat_days=reader.integer(
+                "INVITATION_REPEAT_DAYS", defaults.invitation_repeat_days, minimum=0
+            ),
+            request_reminder_days=reader.integer(
+                "REQUEST_REMINDER_DAYS", defaults.request_reminder_days, minimum=1
+            ),
+            request_expiry_days=reader.integer("REQUEST_EXPIRY_DAYS", defaults.request_expiry_days, minimum=1),
+            mail_poll_seconds=reader.number("MAIL_POLL_SECONDS", defaults.mail_poll_seconds, minimum=0.05),
+            mail_retry_seconds=reader.number("MAIL_RETRY_SECONDS", defaults.mail_retry_seconds, minimum=0.05),
+            mail_max_attempts=reader.integer("MAIL_MAX_ATTEMPTS", defaults.mail_max_attempts, minimum=1),
+        )
+
+
+@dataclass
+class _Reader:
+    env: Mapping[str, str]
+
+    def _raw(self, name: str) -> str | None:
+        value = self.env.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        return self._raw(name) or default
+
+    def optional_text(self, name: str) -> str | None:
+        return self._raw(name)
+
+    def integer(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+        value = self.optional_integer(name, minimum=minimum, maximum=maximum)
+        return default if value is None else value
+
+    def optional_integer(self, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
+        raw = self._raw(name)
+        if raw is None:
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+        _check_range(name, value, minimum, maximum)
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float | None = None) -> float:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        _check_range(name, value, minimum, None)
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        value = raw.upper() if upper else raw.lower()
+        if value not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+        return value
+
+    def database_url(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        scheme = raw.split("://", 1)[0] if "://" in raw else ""
+        # Plain PostgreSQL URLs are accepted and pointed at the asyncpg driver.
+        if scheme in ("postgres", "postgresql"):
+            return "postgresql+asyncpg://" + raw.split("://", 1)[1]
+        if scheme in ("postgresql+asyncpg", "sqlite+aiosqlite"):
+            return raw
+        if scheme == "sqlite":
+            return "sqlite+aiosqlite://" + raw.split("://", 1)[1]
+        raise SettingsError(
+            f"{name} must be a sqlite+aiosqlite:// or postgresql+asyncpg:// URL, got {_redact(raw)!r}"
+        )
+
+    def broker_url(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        scheme = urlsplit(raw).scheme
+        if scheme not in ("memory", "redis", "rediss", "postgres", "postgresql"):
+            raise SettingsError(
+                f"{name} must start with memory://, redis://, rediss:// or postgres://, got {_redact(raw)!r}"
+            )
+        return raw
+
+    def base_url(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise SettingsError(f"{name} must be an http:// or https:// URL, got {raw!r}")
+        return raw.rstrip("/")
+
+    def mail_from(self, name: str, default: str) -> str:
+        raw = self._raw(name) or default
+        _display_name, address = parseaddr(raw)
+        if "@" not in address:
+            raise SettingsError(f"{name} must be an address such as 'PGBS <no-reply@example.org>', got {raw!r}")
+        return raw
+
+    def email_list(self, name: str) -> tuple[str, ...]:
+        raw = self._raw(name)
+        if raw is None:
+            return ()
+        addresses = []
+        for item in raw.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            try:
+                addresses.append(validate_email(item, check_deliverability=False).normalized.lower())
+            except EmailNotValidError as error:
+                raise SettingsError(f"{name} contains an invalid address {item!r}: {error}") from None
+        return tuple(addresses)
+
+
+def _check_range(name: str, value: float, minimum: float | None, maximum: float | None) -> None:
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}, got {value}")
+
+
+def _redact(url: str) -> str:
+    """Hide the password of a URL so that an error message never shows it."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

@@ -1,0 +1,59 @@
+"""Request-scoped DataLoaders: each batch of nested fields costs one query per table.
+
+A `Loaders` object lives in one request's context and is never shared, so a
+cached row is never served to another viewer or after the request ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from domain.services import Services
+from domain.privacy import Exchange
+from persistence import contact_requests as request_table
+from persistence import members as member_table
+from persistence.models import ActivityProfile, Member, Organisation
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Loaders:
+    def __init__(self, services: Services, viewer: Member | None) -> None:
+        self.services = services
+        self.viewer = viewer
+        self.member: DataLoader[int, Member | None] = self._by_key(member_table.get_members)
+        self.organisation: DataLoader[int, Organisation | None] = self._by_key(member_table.get_organisations)
+        self.activity_profile: DataLoader[int, ActivityProfile | None] = self._by_key(
+            member_table.get_activity_profiles
+        )
+
+        self.exchange: DataLoader[int, Exchange] = DataLoader(load_fn=self._load_exchanges)
+
+    async def _load_exchanges(self, owner_ids: list[int]) -> list[Exchange]:
+        """Load, for each owner id, what that owner has done towards the viewer."""
+        if self.viewer is None:
+            return [Exchange() for _ in owner_ids]
+        async with self.services.database.read() as session:
+            found = await request_table.exchanges_with(session, self.viewer.id, owner_ids)
+        return [Exchange(*found[owner_id]) for owner_id in owner_ids]
+
+    def _by_key(
+        self, fetch: Callable[[Any, Sequence[K]], Coroutine[Any, Any, dict[K, V]]]
+    ) -> DataLoader[K, V | None]:
+        """Wrap `fetch(session, keys) -> {key: row}` as a DataLoader that yields None for missing keys."""
+        database = self.services.database
+
+        async def load(keys: list[K]) -> list[V | None]:
+            async with database.read() as session:
+                rows = await fetch(session, keys)
+            return [rows.get(key) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+    def prime_members(self, members: Sequence[Member]) -> None:
+        for member in members:
+            self.member.prime(member.id, member)

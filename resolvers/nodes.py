@@ -1,0 +1,41 @@
+"""`node(id:)`: any object the viewer may see, by its global id."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+
+from domain.privacy import can_see_member
+from schema.context import Context
+from schema.node import Node, decode_global_id
+from schema.types import User
+
+Info = strawberry.Info[Context, None]
+
+
+async def _user(info: Info, key: int) -> User | None:
+    member = await info.context.loaders.member.load(key)
+    if member is None or not can_see_member(info.context.viewer, member):
+        return None
+    return User.from_row(member)
+
+
+# Each type that implements Node, with the function that returns it when the viewer may see it.
+NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
+    "User": _user,
+}
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="The object with this global id; null when it does not exist or is not visible.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        decoded = decode_global_id(id)
+        if decoded is None:
+            return None
+        type_name, key = decoded
+        resolve = NODE_RESOLVERS.get(type_name)
+        if resolve is None:
+            return None
+        return await resolve(info, key)
