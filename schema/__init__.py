@@ -13,10 +13,24 @@ from schema.extensions import MaskUnexpectedErrors
 @lru_cache(maxsize=1)
 def build_schema() -> strawberry.Schema:
     from resolvers.accounts import AccountMutation, AccountQuery
+    from resolvers.contact_requests import ContactRequestMutation, ContactRequestQuery
     from resolvers.nodes import NodeQuery
 
-    query = merge_types("Query", (NodeQuery, AccountQuery))
-    mutation = merge_types("Mutation", (AccountMutation,))
+    query = merge_types(
+        "Query",
+        (
+            NodeQuery,
+            AccountQuery,
+            ContactRequestQuery,
+        ),
+    )
+    mutation = merge_types(
+        "Mutation",
+        (
+            AccountMutation,
+            ContactRequestMutation,
+        ),
+    )
     return strawberry.Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])
 
 

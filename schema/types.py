@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -16,6 +16,7 @@ from schema.enums import ActivityFormat, ActivityLength, AgeGroup, OrganisationK
 from schema.node import Node, encode_global_id
 
 if TYPE_CHECKING:
+    from schema.contact_requests import ContactRequest
     from schema.context import Context
 
 
@@ -110,6 +111,18 @@ class User(Node):
     async def activity_profile(self, info: strawberry.Info[Context, None]) -> ActivityProfile | None:
         row = await info.context.loaders.activity_profile.load(self.row.id)
         return ActivityProfile.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The latest contact request between the viewer and this member, either direction.")
+    async def contact_request(
+        self, info: strawberry.Info[Context, None]
+    ) -> Annotated[ContactRequest, strawberry.lazy("schema.contact_requests")] | None:
+        from schema.contact_requests import ContactRequest
+
+        viewer = info.context.viewer
+        if viewer is None or viewer.id == self.row.id:
+            return None
+        row = await info.context.loaders.latest_request_with_viewer.load(self.row.id)
+        return ContactRequest.from_row(row) if row is not None else None
 
     @strawberry.field(description="Organisation, role and at least one subject are filled in.")
     def is_profile_complete(self) -> bool:
