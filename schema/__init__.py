@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
-from schema.extensions import MaskUnexpectedErrors
+from schema.extensions import MaskUnexpectedErrors, is_unexpected
+
+logger = logging.getLogger(__name__)
+
+
+class Schema(strawberry.Schema):
+    """Strawberry's schema, logging client mistakes briefly instead of as errors with tracebacks."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        operation = execution_context.operation_name if execution_context else None
+        for error in errors:
+            # Unexpected errors were logged with their traceback when they were masked.
+            if not is_unexpected(error):
+                logger.info("request error in %s: %s", operation or "anonymous operation", error.message)
 
 
 @lru_cache(maxsize=1)
@@ -31,7 +47,7 @@ def build_schema() -> strawberry.Schema:
             ContactRequestMutation,
         ),
     )
-    return strawberry.Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])
+    return Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])
 
 
 def schema_sdl() -> str:
