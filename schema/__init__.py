@@ -14,6 +14,7 @@ from schema.extensions import MaskUnexpectedErrors
 def build_schema() -> strawberry.Schema:
     from resolvers.accounts import AccountMutation, AccountQuery
     from resolvers.contact_requests import ContactRequestMutation, ContactRequestQuery
+    from resolvers.invitations import InvitationMutation
     from resolvers.nodes import NodeQuery
 
     query = merge_types(
@@ -29,6 +30,7 @@ def build_schema() -> strawberry.Schema:
         (
             AccountMutation,
             ContactRequestMutation,
+            InvitationMutation,
         ),
     )
     return strawberry.Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])
