@@ -11,7 +11,7 @@ invitation e-mail per `invitation_repeat_days`, whoever invites it.
 
 The inviter must not learn whether an address belongs to a member: for a
 member's address the invitation is stored with `sent=False` and no e-mail
-goes out, and the answer to the inviter is the same as for anyone else.
+goes out, and the inviter receives the same payload as for anyone else.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ async def invite(services: Services, inviter: Member, details: InvitationDetails
             )
 
         # Whether the address is a member's decides only whether the e-mail goes out,
-        # never the answer, so the inviter cannot use invitations to test addresses.
+        # never the payload, so the inviter cannot use invitations to test addresses.
         is_member = await member_table.get_member_by_email(session, email) is not None
         recently_emailed = await invitation_table.count_to_address(session, email, repeat_since, sent_only=True) > 0
         send = not is_member and not recently_emailed
@@ -151,7 +151,7 @@ async def link_invitation(services: Services, session: AsyncSession, token: str,
     person can register without it or ask for a new one.
     """
     invitation = await invitation_table.find_by_token_hash(session, digest(token))
-    # The conditional update makes two registrations with one link link only one member.
+    # The conditional update lets only one of two concurrent registrations use the same link.
     if invitation is None or not await invitation_table.mark_accepted(
         session, invitation.id, member.id, services.clock.now()
     ):

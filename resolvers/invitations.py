@@ -16,7 +16,7 @@ Info = strawberry.Info[Context, None]
 @strawberry.type
 class InvitationMutation:
     @strawberry.mutation(
-        description="E-mail an invitation with a registration link; the answer is the same whether or not "
+        description="E-mail an invitation with a registration link; the payload is the same whether or not "
         "the address already belongs to a member."
     )
     async def invite_contact(self, info: Info, input: InvitationInput) -> InvitationPayload:

@@ -44,7 +44,7 @@ class Invitation(Node):
 
     @classmethod
     def from_row(cls, row: InvitationRow) -> Invitation:
-        # `sent` is deliberately not exposed: it tells whether the address belongs to a member.
+        # `sent` is not exposed because it reveals whether the address belongs to a member.
         return cls(
             id=encode_global_id("Invitation", row.id),
             kind=Kind[row.kind],

@@ -38,7 +38,7 @@ def request(sender: int, recipient: int, status: str = "PENDING") -> ContactRequ
     )
 
 
-async def test_second_open_request_of_pair_is_open_pair_conflict(services):
+async def test_second_open_request_is_conflict(services):
     low, high = await add_members(services)
     async with services.database.write() as session:
         await member_table.add(session, request(low, high))
