@@ -177,6 +177,7 @@ async def withdraw(services: Services, viewer: Member, request_id: int | None) -
 
 
 def _request_link(services: Services, request: ContactRequest) -> str:
+    # TODO: the link carries the table key, but `node(id:)` takes the global id, so the frontend must convert it.
     return f"{services.settings.public_base_url}/contact-requests/{request.id}"
 
 
