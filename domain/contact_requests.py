@@ -95,6 +95,7 @@ async def send(services: Services, sender: Member, recipient_id: int | None, mes
         # unique index on open pairs then rejects the second insert.
         if not request_table.is_open_pair_conflict(error):
             raise
+        logger.info("concurrent contact request from member %s to member %s rejected", sender.id, recipient_id)
         raise _already_connected() from None
     logger.info("contact request %s sent by member %s to member %s", request.id, sender.id, recipient.id)
     return request
