@@ -89,9 +89,13 @@ async def send(services: Services, sender: Member, recipient_id: int | None, mes
                 created_at=now,
             )
             await member_table.add(session, request)
-            _queue_new_request(services, session, request, sender, recipient)
-    except IntegrityError:
-        # The unique index on open pairs caught a concurrent send of the same pair.
+            await _queue_new_request(services, session, request, sender, recipient)
+    except IntegrityError as error:
+        # Two sends of one pair can both pass the check above on PostgreSQL; the
+        # unique index on open pairs then rejects the second insert.
+        if not request_table.is_open_pair_conflict(error):
+            raise
+        logger.info("concurrent contact request from member %s to member %s rejected", sender.id, recipient_id)
         raise _already_connected() from None
     logger.info("contact request %s sent by member %s to member %s", request.id, sender.id, recipient.id)
     return request
@@ -135,7 +139,7 @@ async def _respond(
         request = await session.get(ContactRequest, request.id, populate_existing=True)
         sender = await member_table.get_member(session, request.sender_id)
         if sender is not None and sender.deleted_at is None:
-            _queue_answer(services, session, request, sender, viewer)
+            await _queue_answer(services, session, request, sender, viewer)
     logger.info("contact request %s %s by member %s", request.id, status.lower(), viewer.id)
     return request
 
@@ -174,14 +178,15 @@ async def withdraw(services: Services, viewer: Member, request_id: int | None) -
 
 
 def _request_link(services: Services, request: ContactRequest) -> str:
+    # TODO: the link carries the table key, but `node(id:)` takes the global id, so the frontend must convert it.
     return f"{services.settings.public_base_url}/contact-requests/{request.id}"
 
 
-def _queue_new_request(
+async def _queue_new_request(
     services: Services, session: AsyncSession, request: ContactRequest, sender: Member, recipient: Member
 ) -> None:
-    # The sender wrote to the recipient, so the privacy rule lets the recipient see the sender's address.
-    sender_email = sender.email if privacy.can_see_email(recipient, sender, privacy.Exchange(owner_sent_request=True)) else None
+    exchange = await privacy.exchange_between(session, viewer=recipient, owner=sender)
+    sender_email = sender.email if privacy.can_see_email(recipient, sender, exchange) else None
     services.mail.queue(
         session,
         "contact_request_received",
@@ -197,16 +202,15 @@ def _queue_new_request(
     )
 
 
-def _queue_answer(
+async def _queue_answer(
     services: Services, session: AsyncSession, request: ContactRequest, sender: Member, recipient: Member
 ) -> None:
-    accepted = request.status == ACCEPTED
-    # The sender may see the recipient's address only once the recipient accepted.
-    exchange = privacy.Exchange(owner_accepted_request=accepted)
+    """Tell the sender that the recipient accepted or declined; the e-mail goes to the sender."""
+    exchange = await privacy.exchange_between(session, viewer=sender, owner=recipient)
     recipient_email = recipient.email if privacy.can_see_email(sender, recipient, exchange) else None
     services.mail.queue(
         session,
-        "contact_request_accepted" if accepted else "contact_request_declined",
+        "contact_request_accepted" if request.status == ACCEPTED else "contact_request_declined",
         sender.email,
         member_id=sender.id,
         values={
@@ -215,5 +219,6 @@ def _queue_answer(
             "recipient_email": recipient_email,
             "response_message": request.response_message,
             "link": _request_link(services, request),
+            "search_link": f"{services.settings.public_base_url}/search",
         },
     )

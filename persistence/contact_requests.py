@@ -5,10 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from persistence.models import ContactRequest
+
+OPEN_PAIR_INDEX = "uq_contact_request_open_pair"
+
+
+def is_open_pair_conflict(error: IntegrityError) -> bool:
+    """Tell whether `error` is a violation of the one-open-request-per-pair index.
+
+    asyncpg names the violated index in `constraint_name` on the driver's own
+    exception, which SQLAlchemy keeps as the cause of `error.orig`. SQLite
+    names only the columns: "UNIQUE constraint failed: contact_request.pair_low_id, ...".
+    """
+    cause: BaseException | None = error.orig
+    while cause is not None:
+        if getattr(cause, "constraint_name", None) == OPEN_PAIR_INDEX:
+            return True
+        cause = cause.__cause__
+    message = str(error.orig)
+    return "UNIQUE constraint failed: contact_request.pair_low_id, contact_request.pair_high_id" in message
 
 
 async def exchanges_with(

@@ -14,8 +14,9 @@ from strawberry.dataloader import DataLoader
 from domain.services import Services
 from domain.privacy import Exchange
 from persistence import contact_requests as request_table
+from persistence import invitations as invitation_table
 from persistence import members as member_table
-from persistence.models import ActivityProfile, ContactRequest, Member, Organisation
+from persistence.models import ActivityProfile, ContactRequest, Invitation, Member, Organisation
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -33,6 +34,7 @@ class Loaders:
 
         self.exchange: DataLoader[int, Exchange] = DataLoader(load_fn=self._load_exchanges)
         self.contact_request: DataLoader[int, ContactRequest | None] = self._by_key(request_table.get_requests)
+        self.invitation: DataLoader[int, Invitation | None] = self._by_key(invitation_table.get_invitations)
         # The latest request between the viewer and each other member, keyed by the other member's id.
         self.latest_request_with_viewer: DataLoader[int, ContactRequest | None] = DataLoader(
             load_fn=self._load_latest_requests

@@ -30,6 +30,7 @@ class Schema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     from resolvers.accounts import AccountMutation, AccountQuery
     from resolvers.contact_requests import ContactRequestMutation, ContactRequestQuery
+    from resolvers.invitations import InvitationMutation
     from resolvers.nodes import NodeQuery
 
     query = merge_types(
@@ -45,6 +46,7 @@ def build_schema() -> strawberry.Schema:
         (
             AccountMutation,
             ContactRequestMutation,
+            InvitationMutation,
         ),
     )
     return Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])

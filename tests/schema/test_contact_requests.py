@@ -183,3 +183,19 @@ async def test_node_hides_request_from_others(client, services, pair):
     assert (await client.execute(query, {"id": request_id}, token=company.token))["node"]["status"] == "PENDING"
     assert (await client.execute(query, {"id": request_id}, token=outsider.token))["node"] is None
     assert (await client.execute(query, {"id": request_id}))["node"] is None
+
+
+async def test_too_long_answer_keeps_request_pending(client, services, pair):
+    school, company = pair
+    request_id = (await send(client, school, company))["contactRequest"]["id"]
+
+    rejected = (await client.execute(ACCEPT, {"id": request_id, "message": "x" * 2001}, token=company.token))[
+        "acceptContactRequest"
+    ]
+
+    assert rejected["contactRequest"] is None
+    assert rejected["userErrors"][0]["code"] == "TOO_LONG"
+    assert rejected["userErrors"][0]["field"] == ["message"]
+    seen = (await client.execute(USER_REQUEST, {"id": school.id}, token=company.token))["node"]
+    assert seen["contactRequest"]["status"] == "PENDING"
+    assert await outbox(services, school.email, "contact_request_accepted") == []
