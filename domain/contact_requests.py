@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from domain import privacy
 from domain.errors import DomainError, ErrorCode, ErrorCollector
+from domain.global_ids import encode_global_id
 from domain.profiles import is_active, require_active
 from domain.services import Services
 from domain.validation import MESSAGE_MAX, clean_text
@@ -178,8 +179,8 @@ async def withdraw(services: Services, viewer: Member, request_id: int | None) -
 
 
 def _request_link(services: Services, request: ContactRequest) -> str:
-    # TODO: the link carries the table key, but `node(id:)` takes the global id, so the frontend must convert it.
-    return f"{services.settings.public_base_url}/contact-requests/{request.id}"
+    # The link carries the global id, which the frontend passes to `node(id:)`.
+    return f"{services.settings.public_base_url}/contact-requests/{encode_global_id('ContactRequest', request.id)}"
 
 
 async def _queue_new_request(
