@@ -14,6 +14,7 @@ from schema.extensions import MaskUnexpectedErrors
 def build_schema() -> strawberry.Schema:
     from resolvers.accounts import AccountMutation, AccountQuery
     from resolvers.contact_requests import ContactRequestMutation, ContactRequestQuery
+    from resolvers.data_rights import DataRightsMutation, DataRightsQuery
     from resolvers.nodes import NodeQuery
 
     query = merge_types(
@@ -22,6 +23,7 @@ def build_schema() -> strawberry.Schema:
             NodeQuery,
             AccountQuery,
             ContactRequestQuery,
+            DataRightsQuery,
         ),
     )
     mutation = merge_types(
@@ -29,6 +31,7 @@ def build_schema() -> strawberry.Schema:
         (
             AccountMutation,
             ContactRequestMutation,
+            DataRightsMutation,
         ),
     )
     return strawberry.Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])
