@@ -28,8 +28,9 @@ PRODUCT_ID = "-//STEM Professionals Go Back to School//PGBS API//EN"
 ACCEPTED = "ACCEPTED"
 
 
-def feed_url(services: Services, token: str) -> str:
-    return f"{services.settings.public_base_url}/calendar/{token}.ics"
+def feed_url(api_base_url: str, token: str) -> str:
+    """Return the feed address; it points at this API (not the frontend), which serves `/calendar/`."""
+    return f"{api_base_url}/calendar/{token}.ics"
 
 
 async def ensure_feed_token(services: Services, member_id: int) -> str | None:

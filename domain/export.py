@@ -28,8 +28,11 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-async def export_member_data(services: Services, member_id: int) -> dict[str, Any]:
-    """Collect the member's data into a JSON-ready dictionary with camelCase keys."""
+async def export_member_data(services: Services, member_id: int, api_base_url: str) -> dict[str, Any]:
+    """Collect the member's data into a JSON-ready dictionary with camelCase keys.
+
+    `api_base_url` is the address of this service, from which the calendar feed URL is built.
+    """
     async with services.database.read() as session:
         member = await member_table.get_member(session, member_id)
         if member is None or member.deleted_at is not None:
@@ -75,7 +78,7 @@ async def export_member_data(services: Services, member_id: int) -> dict[str, An
         "preferences": {
             "email": preferences.email_preferences(member),
             "searchVisible": member.search_visible,
-            "calendarFeedUrl": feed_url(services, member.calendar_token) if member.calendar_token else None,
+            "calendarFeedUrl": feed_url(api_base_url, member.calendar_token) if member.calendar_token else None,
         },
         "contactRequests": [
             _contact_request(member, request, others, requests, organisations, activities_by_request.get(request.id, []))

@@ -22,7 +22,7 @@ class DataRightsQuery:
     @strawberry.field(description="Everything held about the viewer, as one JSON document.")
     async def export_my_data(self, info: Info) -> JSON:
         viewer = info.context.require_viewer()
-        return await export.export_member_data(info.context.services, viewer.id)
+        return await export.export_member_data(info.context.services, viewer.id, info.context.api_base_url)
 
 
 @strawberry.type

@@ -150,7 +150,7 @@ class User(Node):
             return None
         services = info.context.services
         token = self.row.calendar_token or await calendar.ensure_feed_token(services, self.row.id)
-        return calendar.feed_url(services, token) if token else None
+        return calendar.feed_url(info.context.api_base_url, token) if token else None
 
     @strawberry.field(description="Whether others find this member in search; null unless the viewer is this member.")
     def is_search_visible(self, info: strawberry.Info[Context, None]) -> bool | None:

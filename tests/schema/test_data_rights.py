@@ -451,10 +451,10 @@ async def test_calendar_feed_lists_planned_activities(client, services, pair):
 
     url = (await client.execute(VIEWER, token=school.token))["viewer"]["calendarFeedUrl"]
     again = (await client.execute(VIEWER, token=school.token))["viewer"]["calendarFeedUrl"]
-    response = await client.http.get(url.removeprefix(services.settings.public_base_url))
+    response = await client.http.get(url)
 
     assert url == again
-    assert url.startswith("http://frontend.test/calendar/") and url.endswith(".ics")
+    assert url.startswith("http://testserver/calendar/") and url.endswith(".ics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
     calendar = icalendar.Calendar.from_ical(response.content)
@@ -474,8 +474,7 @@ async def test_reset_calendar_feed_retires_old_url(client, services, pair):
     new = payload["user"]["calendarFeedUrl"]
     assert payload["userErrors"] == []
     assert new != old
-    base = services.settings.public_base_url
-    assert (await client.http.get(old.removeprefix(base))).status_code == 404
-    assert (await client.http.get(new.removeprefix(base))).status_code == 200
+    assert (await client.http.get(old)).status_code == 404
+    assert (await client.http.get(new)).status_code == 200
     assert (await client.http.get("/calendar/not-a-token.ics")).status_code == 404
     assert (await client.post(RESET_FEED))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
