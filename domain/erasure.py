@@ -1,11 +1,11 @@
 """Erasure of a member's account and personal data.
 
-What goes: names (replaced by a placeholder, so references such as a contact
-request's sender still resolve), e-mail address (null, so it can register
-again), password hash, role, subjects, link to the organisation, activity
-profile, search index rows, tokens (every session ends at once), messages the
-member wrote in contact requests, invitations the member sent, and every
-e-mail addressed to them. Copies of their name, address and messages in
+Names are replaced by a placeholder, so references such as a contact
+request's sender still resolve. The e-mail address becomes null, so it can
+register again. Removed: password hash, role, subjects, link to the
+organisation, activity profile, search index rows, tokens (every session ends
+at once), messages the member wrote in contact requests, invitations the
+member sent, and every e-mail addressed to them. Copies of their name, address and messages in
 e-mails kept for their contacts and for coordinators are replaced too.
 
 What stays: the member row as a tombstone ("Former member"), contact requests
@@ -15,13 +15,15 @@ with the member, which stay on the campaign map under the organisation names.
 Pending requests in either direction become WITHDRAWN; contacts with an
 accepted request are told by e-mail, naming only the organisation. The
 confirmation e-mail (`account_deleted`) is the one message kept for the
-address: it is removed by `purge_delivered_mail` once delivered or given up.
+address: `purge_delivered_mail` removes it once delivered or given up, or
+after `ERASED_MAIL_RETENTION` when it could not be delivered.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+from datetime import timedelta
 
 from domain import preferences
 from domain.accounts import INVALID_CREDENTIALS_MESSAGE
@@ -39,6 +41,9 @@ PLACEHOLDER_LAST_NAME = "member"
 PLACEHOLDER_NAME = f"{PLACEHOLDER_FIRST_NAME} {PLACEHOLDER_LAST_NAME}"
 REMOVED_MESSAGE = "[message removed: its author deleted their account]"
 REMOVED_ADDRESS = "[address removed]"
+
+# How long the erasure confirmation may wait for delivery before it is deleted unsent.
+ERASED_MAIL_RETENTION = timedelta(days=7)
 
 PENDING = "PENDING"
 ACCEPTED = "ACCEPTED"
@@ -109,7 +114,7 @@ async def delete_account(services: Services, member_id: int, password: str) -> i
         if address:
             # Queued after the purge above, so it is the one message kept for the address until delivered.
             services.mail.queue(session, "account_deleted", address, member_id=member_id, values={})
-    logger.info("member %s deleted their account; %d contact(s) told", member_id, len(contacts))
+    logger.info("member %s deleted their account; %d contact(s) notified", member_id, len(contacts))
     return member_id
 
 
@@ -127,7 +132,7 @@ def _clear_messages(member_id: int, requests: list) -> list[str]:
 
 
 async def _close_requests(session, member_id: int, requests: list, now) -> list[Member]:
-    """Withdraw pending requests; return the live members of accepted ones, who are to be told."""
+    """Withdraw pending requests; return the live members of accepted ones, who get a notice."""
     for request in requests:
         if request.status == PENDING:
             request.status = WITHDRAWN
@@ -178,9 +183,14 @@ async def _redact_messages(session, reader_ids: set[int], replacements: list[tup
 
 
 async def purge_delivered_mail(services: Services) -> int:
-    """Delete e-mails of erased members once delivered or given up; return how many went."""
+    """Delete e-mails of erased members once delivered or given up; return how many went.
+
+    A message still undelivered after `ERASED_MAIL_RETENTION` goes too, so an
+    address never stays in an outbox that nothing sends from (no SMTP_HOST).
+    """
+    created_before = services.clock.now() - ERASED_MAIL_RETENTION
     async with services.database.write() as session:
-        message_ids = await rights_table.delivered_messages_of_erased_members(session)
+        message_ids = await rights_table.finished_messages_of_erased_members(session, created_before)
         await rights_table.delete_messages(session, message_ids)
     if message_ids:
         logger.info("purged %d delivered e-mail(s) of erased members", len(message_ids))

@@ -23,7 +23,7 @@ PENDING = "PENDING"
 
 
 async def requests_of(session: AsyncSession, member_id: int) -> Sequence[ContactRequest]:
-    """Every contact request the member sent or received, oldest first."""
+    """Return every contact request the member sent or received, oldest first."""
     result = await session.exec(
         select(ContactRequest)
         .where(or_(ContactRequest.sender_id == member_id, ContactRequest.recipient_id == member_id))
@@ -101,14 +101,18 @@ async def messages_to_members(session: AsyncSession, member_ids: Iterable[int]) 
     return result.all()
 
 
-async def delivered_messages_of_erased_members(session: AsyncSession) -> Sequence[int]:
-    """Ids of e-mails addressed to erased members that were delivered or given up."""
+async def finished_messages_of_erased_members(session: AsyncSession, created_before: datetime) -> Sequence[int]:
+    """Ids of e-mails to erased members that were delivered, given up, or queued before `created_before`."""
     result = await session.exec(
         select(OutboxMessage.id)
         .join(Member, Member.id == OutboxMessage.member_id)
         .where(
             Member.deleted_at.is_not(None),
-            or_(OutboxMessage.sent_at.is_not(None), OutboxMessage.failed_at.is_not(None)),
+            or_(
+                OutboxMessage.sent_at.is_not(None),
+                OutboxMessage.failed_at.is_not(None),
+                OutboxMessage.created_at < created_before,
+            ),
         )
     )
     return result.all()

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from domain.follow_up import run_follow_up
 from persistence import outbox as outbox_table
-from persistence.models import AuthToken, Invitation, Member, OutboxMessage
+from persistence.models import AuthToken, AvailabilityPeriod, Invitation, Member, OutboxMessage, ProfileTag
 from schema.node import decode_global_id
 from tests.conftest import count_rows
 from tests.factories import PASSWORD, active_member, insert_activity, latest_token, outbox, register
@@ -235,9 +235,9 @@ async def test_delete_account_rejects_wrong_password(client, services, pair):
     payload = (await client.execute(DELETE, {"password": "not my password"}, token=school.token))["deleteAccount"]
 
     assert payload["deletedId"] is None
-    assert payload["userErrors"] == [
-        {"field": ["password"], "code": "INVALID_CREDENTIALS", "message": payload["userErrors"][0]["message"]}
-    ]
+    [error] = payload["userErrors"]
+    assert error["field"] == ["password"]
+    assert error["code"] == "INVALID_CREDENTIALS"
     viewer = (await client.execute(VIEWER, token=school.token))["viewer"]
     assert viewer["firstName"] == "Claire"
     assert (await member_row(services, school.id)).deleted_at is None
@@ -280,6 +280,10 @@ async def test_delete_account_erases_personal_data(client, services, pair):
         assert (await session.exec(select(AuthToken).where(AuthToken.member_id == row.id))).all() == []
     assert await count_rows(services, "activity_profile") == 0
     assert await count_rows(services, "invitation") == 0
+    async with services.database.read() as session:
+        assert (await session.exec(select(ProfileTag).where(ProfileTag.member_id == row.id))).all() == []
+        assert (await session.exec(select(AvailabilityPeriod).where(AvailabilityPeriod.member_id == row.id))).all() == []
+    assert await count_rows(services, "member_search") == 2  # the two contacts, not the former member
     async with services.database.read() as session:
         messages = await session.exec(select(OutboxMessage).where(OutboxMessage.member_id == row.id))
         kept = [message.template for message in messages.all()]
@@ -339,6 +343,29 @@ async def test_confirmation_email_purged_once_delivered(client, services, pair):
 
     assert result.purged_emails == 1
     assert await outbox(services, school.email) == []
+
+
+async def test_undelivered_confirmation_purged_after_a_week(client, services, clock, pair):
+    school, _ = pair
+    await client.execute(DELETE, {"password": PASSWORD}, token=school.token)
+
+    clock.advance(timedelta(days=6))
+    await run_follow_up(services)
+    kept = await outbox(services, school.email, "account_deleted")
+    clock.advance(timedelta(days=2))
+    await run_follow_up(services)
+
+    assert len(kept) == 1
+    assert await outbox(services, school.email) == []
+
+
+async def test_delete_account_rejects_empty_password(client, services, pair):
+    school, _ = pair
+
+    payload = (await client.execute(DELETE, {"password": ""}, token=school.token))["deleteAccount"]
+
+    assert [error["code"] for error in payload["userErrors"]] == ["INVALID_CREDENTIALS"]
+    assert (await member_row(services, school.id)).deleted_at is None
 
 
 # Search visibility.
@@ -454,7 +481,8 @@ async def test_calendar_feed_lists_planned_activities(client, services, pair):
     response = await client.http.get(url)
 
     assert url == again
-    assert url.startswith("http://testserver/calendar/") and url.endswith(".ics")
+    assert url.startswith("http://testserver/calendar/")
+    assert url.endswith(".ics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
     calendar = icalendar.Calendar.from_ical(response.content)
