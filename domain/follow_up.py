@@ -1,4 +1,4 @@
-"""Follow-up of contact requests that wait for an answer, run as a background job.
+"""Follow-up of contact requests that wait for a response, run as a background job.
 
 A pending request reminds its recipient once after `request_reminder_days`
 and expires after `request_expiry_days`, when its sender is told and may ask
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain import preferences
 from domain.erasure import purge_delivered_mail
@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 PENDING = "PENDING"
 EXPIRED = "EXPIRED"
+# Requests changed per transaction, so a long backlog never holds the write lock for long.
+BATCH_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ async def run_periodically(services: Services, interval_seconds: float) -> None:
 
 
 async def count_waiting_requests(services: Services, member_id: int) -> int:
-    """Return how many pending contact requests wait for the member's answer."""
+    """Return how many pending contact requests wait for the member's response."""
     async with services.database.read() as session:
         return await rights_table.count_pending_received(session, member_id)
 
@@ -79,9 +81,17 @@ async def _expire_overdue(services: Services) -> int:
     now = services.clock.now()
     deadline = now - timedelta(days=settings.request_expiry_days)
     count = 0
-    # NOTE: a pass handles at most one batch (200 requests) per step; the rest wait for the next pass.
+    while (batch := await _expire_batch(services, deadline)) > 0:
+        count += batch
+    return count
+
+
+async def _expire_batch(services: Services, deadline: datetime) -> int:
+    """Expire one batch of overdue requests in one transaction; return how many expired."""
+    settings = services.settings
+    count = 0
     async with services.database.write() as session:
-        for request in await rights_table.pending_created_before(session, deadline):
+        for request in await rights_table.pending_created_before(session, deadline, limit=BATCH_SIZE):
             if not await request_table.change_status(session, request.id, PENDING, status=EXPIRED):
                 continue
             count += 1
@@ -111,8 +121,17 @@ async def _remind_waiting(services: Services) -> int:
     now = services.clock.now()
     due = now - timedelta(days=settings.request_reminder_days)
     count = 0
+    while (batch := await _remind_batch(services, due, now)) > 0:
+        count += batch
+    return count
+
+
+async def _remind_batch(services: Services, due: datetime, now: datetime) -> int:
+    """Remind the recipients of one batch of waiting requests in one transaction; return how many."""
+    settings = services.settings
+    count = 0
     async with services.database.write() as session:
-        for request in await rights_table.pending_created_before(session, due, not_reminded=True):
+        for request in await rights_table.pending_created_before(session, due, not_reminded=True, limit=BATCH_SIZE):
             if not await rights_table.mark_reminded(session, request.id, now):
                 continue
             count += 1

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlmodel import select
 
+from domain import follow_up
 from domain.follow_up import run_follow_up
 from persistence.models import ContactRequest
+from pgbs.app import build_services, create_app
 from tests.factories import active_member, outbox
+from tests.graphql_client import GraphQLClient
 
 SEND = """
 mutation Send($to: ID!, $message: String!) {
@@ -129,3 +135,44 @@ async def test_reminder_respects_opt_out(client, services, clock, pair):
     assert await outbox(services, company.email, "contact_request_reminder") == []
     [request] = await requests(services)
     assert request.reminded_at is not None
+
+
+async def test_app_lifespan_runs_follow_up(settings, clock):
+    # A short interval, so the job started by the application's lifespan runs while the test waits.
+    fast = dataclasses.replace(settings, follow_up_interval_seconds=0.05)
+    services = build_services(fast, clock=clock)
+    application = create_app(services=services)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            client = GraphQLClient(http)
+            school = await active_member(client, services, "ida@school.example", kind="SCHOOL")
+            company = await active_member(client, services, "leo@company.example", kind="COMPANY")
+            await send(client, school, company)
+
+            clock.advance(timedelta(days=7, minutes=1))
+            deadline = asyncio.get_running_loop().time() + 10
+            while not await outbox(services, company.email, "contact_request_reminder"):
+                assert asyncio.get_running_loop().time() < deadline, "the follow-up job sent no reminder within 10 s"
+                await asyncio.sleep(0.05)
+
+    [request] = await requests(services)
+    assert request.reminded_at is not None
+    await services.database.dispose()
+
+
+async def test_pass_handles_several_batches(client, services, clock, pair, monkeypatch):
+    school, company = pair
+    other = await active_member(client, services, "zoe@company.example", kind="COMPANY")
+    await send(client, school, company)
+    await send(client, school, other)
+    monkeypatch.setattr(follow_up, "BATCH_SIZE", 1)
+    clock.advance(timedelta(days=7))
+
+    reminded = await run_follow_up(services)
+    clock.advance(timedelta(days=30))
+    expired = await run_follow_up(services)
+
+    assert reminded.reminded == 2
+    assert expired.expired == 2
+    assert [request.status for request in await requests(services)] == ["EXPIRED", "EXPIRED"]
