@@ -267,6 +267,9 @@ async def test_delete_account_erases_personal_data(client, services, pair):
     assert (await client.execute(VIEWER, token=school.token))["viewer"] is None
     login = await client.execute(LOGIN, {"email": school.email, "password": PASSWORD})
     assert login["login"]["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+    reset = await client.execute("mutation R($email: String!) { requestPasswordReset(email: $email) }", {"email": school.email})
+    assert reset["requestPasswordReset"] is True
+    assert await outbox(services, school.email, "reset_password") == []
 
     row = await member_row(services, school.id)
     assert (row.first_name, row.last_name) == ("Former", "member")
