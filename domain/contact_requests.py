@@ -13,7 +13,7 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from domain import privacy
+from domain import preferences, privacy
 from domain.errors import DomainError, ErrorCode, ErrorCollector
 from domain.global_ids import encode_global_id
 from domain.profiles import is_active, require_active
@@ -90,7 +90,8 @@ async def send(services: Services, sender: Member, recipient_id: int | None, mes
                 created_at=now,
             )
             await member_table.add(session, request)
-            await _queue_new_request(services, session, request, sender, recipient)
+            if preferences.accepts_email(recipient, preferences.NOTIFICATIONS):
+                await _queue_new_request(services, session, request, sender, recipient)
     except IntegrityError as error:
         # Two sends of one pair can both pass the check above on PostgreSQL; the
         # unique index on open pairs then rejects the second insert.
@@ -139,7 +140,11 @@ async def _respond(
             raise _not_pending(current)
         request = await session.get(ContactRequest, request.id, populate_existing=True)
         sender = await member_table.get_member(session, request.sender_id)
-        if sender is not None and sender.deleted_at is None:
+        if (
+            sender is not None
+            and sender.deleted_at is None
+            and preferences.accepts_email(sender, preferences.NOTIFICATIONS)
+        ):
             await _queue_answer(services, session, request, sender, viewer)
     logger.info("contact request %s %s by member %s", request.id, status.lower(), viewer.id)
     return request

@@ -17,7 +17,8 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
-from domain import accounts
+from domain import accounts, follow_up
+from domain import calendar as calendar_feed
 from domain.clock import Clock
 from domain.passwords import PasswordHasher
 from domain.services import Services
@@ -110,6 +111,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    async def calendar(request: Request) -> Response:
+        # The token in the path is the only credential of a calendar feed.
+        document = await calendar_feed.render_feed(services, request.path_params["token"])
+        if document is None:
+            return Response("No calendar feed at this address.", status_code=404, media_type="text/plain")
+        return Response(document, media_type="text/calendar", headers={"cache-control": "private, no-store"})
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.broker.start()
@@ -121,6 +129,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             tasks.append(asyncio.create_task(worker.run(), name="mail-delivery"))
         else:
             logger.info("SMTP_HOST is not set: e-mails are kept in the outbox and not sent")
+        tasks.append(
+            asyncio.create_task(
+                follow_up.run_periodically(services, settings.follow_up_interval_seconds), name="follow-up"
+            )
+        )
         app.state.services = services
         try:
             yield
@@ -137,5 +150,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/calendar/{token}.ics", calendar, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 import strawberry
 
 from domain import accounts, profiles

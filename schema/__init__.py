@@ -30,6 +30,7 @@ class Schema(strawberry.Schema):
 def build_schema() -> strawberry.Schema:
     from resolvers.accounts import AccountMutation, AccountQuery
     from resolvers.contact_requests import ContactRequestMutation, ContactRequestQuery
+    from resolvers.data_rights import DataRightsMutation, DataRightsQuery
     from resolvers.invitations import InvitationMutation
     from resolvers.nodes import NodeQuery
 
@@ -39,6 +40,7 @@ def build_schema() -> strawberry.Schema:
             NodeQuery,
             AccountQuery,
             ContactRequestQuery,
+            DataRightsQuery,
         ),
     )
     mutation = merge_types(
@@ -47,6 +49,7 @@ def build_schema() -> strawberry.Schema:
             AccountMutation,
             ContactRequestMutation,
             InvitationMutation,
+            DataRightsMutation,
         ),
     )
     return Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])
