@@ -27,7 +27,9 @@ from persistence.models import ActivityProfile, AvailabilityPeriod, Member, Orga
 FIELDS = ("names", "organisation", "place", "role", "topics", "description")
 _PG_WEIGHTS = {"names": "A", "organisation": "A", "place": "B", "role": "B", "topics": "C", "description": "D"}
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits only: the underscore counts as a separator, as it does for
+# SQLite's unicode61 tokenizer.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def normalise_search_text(value: str) -> str:
@@ -60,7 +62,10 @@ def index_fields(
         "topics": _topic_words(topics),
         "description": (profile.description or "") if profile else "",
     }
-    return {name: normalise_search_text(value) for name, value in fields.items()}
+    # Stored as the words of `search_words` joined by spaces, so FTS5's tokenizer and
+    # PostgreSQL's parser both see plain words and split them alike: left to itself,
+    # PostgreSQL would keep '3.14' or an e-mail address as one token where FTS5 sees two.
+    return {name: " ".join(search_words(value)) for name, value in fields.items()}
 
 
 def profile_tags(member: Member, organisation: Organisation | None, profile: ActivityProfile | None) -> set[tuple[str, str]]:

@@ -14,8 +14,9 @@ from schema.extensions import MaskUnexpectedErrors
 def build_schema() -> strawberry.Schema:
     from resolvers.accounts import AccountMutation, AccountQuery
     from resolvers.nodes import NodeQuery
+    from resolvers.search import SearchQuery
 
-    query = merge_types("Query", (NodeQuery, AccountQuery))
+    query = merge_types("Query", (NodeQuery, AccountQuery, SearchQuery))
     mutation = merge_types("Mutation", (AccountMutation,))
     return strawberry.Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])
 
