@@ -2,10 +2,10 @@
 
 A member who passed the profile gate searches the other side (a school finds
 companies, a company finds schools) among active members who chose to be
-listed. Free text is a search term, never query syntax: it is split into
-words and every word must match, as a prefix, one of the indexed parts of a
-profile (names, organisation, city, role, subjects and activity profile
-topics, activity profile description). Filters combine with AND, and a list
+listed. Free text is a search term, never query syntax. It is split into
+words, and every word must match the start of a word in one of the indexed
+parts of a profile: names, organisation, city, role, subjects and activity
+topics, or the activity description. Filters combine with AND, and a list
 filter matches a profile holding any of its values.
 
 Results are ordered by, in turn:
@@ -47,7 +47,7 @@ COUNTRY_CODES_MAX = 250
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """What a member searches for; every part is optional."""
+    """The free text and filters of one search, each optional."""
 
     text: str | None = None
     country_codes: list[str] | None = None

@@ -1,10 +1,10 @@
 """The member search query on SQLite (FTS5, bm25) and PostgreSQL (tsvector, ts_rank).
 
-The sort key and what each part means are described in `domain.search`. Text
-relevance is computed per database, then scaled to an integer from 0 to 1000
-relative to the best match of the same search: raw bm25 values shrink towards
-zero when a word occurs in more than half of the profiles, and ts_rank has
-its own scale, so only the ratio is comparable, and an integer makes ties exact.
+`domain.search` describes the sort key and each of its parts. Text relevance
+is computed per database, then scaled to an integer from 0 to 1000 relative to
+the best match of the same search. Scaling is needed because raw bm25 values
+shrink towards zero when a word occurs in more than half of the profiles, and
+ts_rank has a scale of its own. The integer makes ties exact.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class SearchCriteria:
 
 @dataclass(frozen=True)
 class SortKey:
-    """Where a member stands in the results; compared in the order of the fields."""
+    """A member's position in the results; the fields compare in the order listed."""
 
     score: int  # text relevance, higher first
     matches: int  # filter values held, more first
@@ -67,7 +67,7 @@ def tsquery(words: Sequence[str]) -> str:
 
 
 def _text_matches(session: AsyncSession, words: Sequence[str]) -> Subquery:
-    """The members whose index entry holds every word, with the database's raw relevance."""
+    """Select the members whose index entry contains every word, with the database's raw relevance."""
     if _is_sqlite(session):
         weights = ", ".join(str(weight) for weight in BM25_WEIGHTS)
         statement = text(
@@ -125,7 +125,7 @@ def _conditions(side: str, viewer_id: int, criteria: SearchCriteria) -> list[Col
 def _matching(
     session: AsyncSession, side: str, viewer_id: int, criteria: SearchCriteria
 ) -> tuple[Select, Subquery | None]:
-    """A select over every member the search finds, in no order, and its text match subquery if any."""
+    """Build a select over every member the search finds, in no order, and return its text match subquery too."""
     text_match = _text_matches(session, criteria.words) if criteria.words else None
     statement = select(Member.id).select_from(Member).join(Organisation, Organisation.id == Member.organisation_id)
     if text_match is not None:
@@ -134,13 +134,13 @@ def _matching(
 
 
 def _ranked(session: AsyncSession, side: str, viewer_id: int, criteria: SearchCriteria, today: date) -> Subquery:
-    """Every member the search finds, with the parts of its sort key."""
+    """Build a subquery of every member the search finds, with the parts of its sort key."""
     statement, text_match = _matching(session, side, viewer_id, criteria)
     score = _relevance(session, text_match.c.raw) if text_match is not None else literal(0)
 
     if criteria.tags:
-        held = or_(*(_holds_tag(kind, values) for kind, values in criteria.tags.items()))
-        matches = select(func.count()).where(ProfileTag.member_id == Member.id, held).scalar_subquery()
+        any_filter_value = or_(*(_holds_tag(kind, values) for kind, values in criteria.tags.items()))
+        matches = select(func.count()).where(ProfileTag.member_id == Member.id, any_filter_value).scalar_subquery()
     else:
         matches = literal(0)
 

@@ -67,8 +67,8 @@ def index_fields(
         "description": (profile.description or "") if profile else "",
     }
     # Stored as the words of `search_words` joined by spaces, so FTS5's tokenizer and
-    # PostgreSQL's parser both see plain words and split them alike: left to itself,
-    # PostgreSQL would keep '3.14' or an e-mail address as one token where FTS5 sees two.
+    # PostgreSQL's parser receive plain words and split them alike. Otherwise PostgreSQL
+    # would keep '3.14' or an e-mail address as one token where FTS5 makes two.
     return {name: " ".join(search_words(value)) for name, value in fields.items()}
 
 
@@ -175,7 +175,7 @@ async def _write_text(session: AsyncSession, member_id: int, fields: dict[str, s
 
 
 def _text_insert(session: AsyncSession) -> TextClause:
-    """The insert of one member's full-text row, with parameters `id` and one per name in FIELDS."""
+    """Build the insert of one member's full-text row, with parameters `id` and one per name in FIELDS."""
     if _is_sqlite(session):
         columns = ", ".join(FIELDS)
         values = ", ".join(f":{name}" for name in FIELDS)

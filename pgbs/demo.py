@@ -8,8 +8,8 @@ with one shared password hash, because hashing each account with Argon2 would
 take minutes.
 
 The made-up members come from a fixed random seed, so every run writes the
-same people and organisations; availability periods and dates are placed
-relative to the day of the run, so the demo never looks out of date.
+same people and organisations. Availability periods and other dates are
+placed relative to the day of the run, so the demo never looks out of date.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def country_languages(country_code: str) -> tuple[str, ...]:
 
 
 def _generated_email(index: int, first: str, last: str, kind: str) -> str:
-    # Numbered, so every address is unique; the domain tells made-up members from named accounts.
+    # Numbered, so every address is unique. The domain marks made-up members apart from named accounts.
     local = ".".join(filter(None, (_ascii(first), _ascii(last))))
     domain = "school" if kind == "SCHOOL" else "company"
     return f"{local}.{index:04d}@{domain}.{GENERATED_DOMAIN}"
@@ -364,20 +364,24 @@ async def _write_contact_requests(
     pairs: set[tuple[int, int]] = set()
     requests: list[ContactRequest] = []
 
-    def add(sender: Member, recipient: Member, status: str) -> None:
+    def add(sender: Member, recipient: Member, status: str) -> bool:
+        """Add a request unless the pair has one already; return whether it was added."""
         pair = (min(sender.id, recipient.id), max(sender.id, recipient.id))
         if pair in pairs:
-            return
+            return False
         pairs.add(pair)
         requests.append(_contact_request(generator, sender, recipient, status, now))
+        return True
 
     # Each named account sends or receives one request in every status, so signing in shows them all.
     for member in named:
         other_side = sides["COMPANY"] if member in sides["SCHOOL"] else sides["SCHOOL"]
         for position, status in enumerate(_STATUSES):
-            other = generator.choice(other_side)
-            sender, recipient = (member, other) if position % 2 == 0 else (other, member)
-            add(sender, recipient, status)
+            for _attempt in range(20):
+                other = generator.choice(other_side)
+                sender, recipient = (member, other) if position % 2 == 0 else (other, member)
+                if add(sender, recipient, status):
+                    break
 
     for _ in range(len(generated) // 5):
         school, company = generator.choice(sides["SCHOOL"]), generator.choice(sides["COMPANY"])

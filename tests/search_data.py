@@ -2,7 +2,7 @@
 
 Each member is inserted as a verified row and then given its profile and
 activity profile by `domain.profiles`, which also writes the search index,
-so the index holds exactly what a member editing their profile would produce.
+so the index contains exactly what a member editing their profile would produce.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ async def add_member(
 ) -> Member:
     """Insert a member called `name` ("First Last") and return the row.
 
-    `profile` holds the activity profile fields: country, topics, lengths,
+    `profile` contains the activity profile fields: country, topics, lengths,
     ages, availability (a list of (from, until) dates), description, languages.
     """
     first, _, last = name.partition(" ")

@@ -1,7 +1,7 @@
 """Member search rules and ranking, on SQLite and PostgreSQL alike.
 
-`CASES` is the table of searches both databases must answer identically:
-every case runs once per database through the `services` fixture.
+`CASES` is the table of searches for which both databases must return the same
+results. Every case runs once per database through the `services` fixture.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ async def test_search_company_finds_schools(services):
 
 async def test_search_name_ranks_above_description(services):
     viewer = await add_member(services, "Claire Moreau", kind="SCHOOL", role="Teacher", subjects=("PHYSICS",))
-    # The older member holds the word in the description only, the newer in the names.
+    # The older member has the word in the description only, the newer one in the names.
     await add_member(services, "Ana Silva", role="Engineer", joined_days=2,
                      profile={"description": "Volta would love this"})
     await add_member(services, "Alessandro Volta", role="Engineer", joined_days=1)

@@ -135,7 +135,7 @@ async def test_search_hostile_text_is_plain_text(client, services):
     viewer = await school_viewer(client, services)
     await add_member(services, "Marie Curie", role="Physicist", subjects=("PHYSICS",))
     texts = ['"', "'", "*", "phys*", "NOT marie", "marie OR 1=1", "); DROP TABLE member; --", "a:b", "^marie",
-             "marie \U0001F680", "\\", "%_", "x" * 500, "phys " * 100]
+             "marie \U0001F680", "\\", "%_", "x" * 500, "phys " * 100, "mar\x00ie", "'':*&|!<->", "\u200b"]
 
     found = {}
     for text in texts:
@@ -149,6 +149,8 @@ async def test_search_hostile_text_is_plain_text(client, services):
     assert found['"'] == ["Curie"]  # no words: like no text
     assert found["x" * 500] == []
     assert found["NOT marie"] == []
+    assert found["mar\x00ie"] == []  # two words, "mar" and "ie"
+    assert found["'':*&|!<->"] == ["Curie"]
 
 
 async def test_search_text_over_limit_is_bad_input(client, services):
