@@ -97,8 +97,8 @@ def _holds_tag(kind: str, values: Sequence[str]) -> ColumnElement:
 def _conditions(side: str, viewer_id: int, criteria: SearchCriteria) -> list[ColumnElement]:
     """Who may be listed, and which filters must hold."""
     conditions: list[ColumnElement] = [
-        # Active members only, as `domain.profiles.is_active` defines them; the
-        # join on the organisation requires one.
+        # Active members only, as `domain.profiles.is_active` defines them. The
+        # inner join on the organisation already drops members without one.
         Organisation.kind == side,
         Member.id != viewer_id,
         Member.deleted_at.is_(None),

@@ -6,7 +6,7 @@ results. Every case runs once per database through the `services` fixture.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -285,8 +285,8 @@ def test_search_filter_text_limit():
 def test_search_filter_reports_every_problem():
     bad = SearchFilter(
         country_codes=["FR", "XX", "France"],
-        available_from=search.date(2027, 5, 1),
-        available_until=search.date(2027, 4, 1),
+        available_from=date(2027, 5, 1),
+        available_until=date(2027, 4, 1),
     )
 
     with pytest.raises(DomainError) as raised:

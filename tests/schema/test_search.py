@@ -201,3 +201,20 @@ async def test_search_hidden_member_disappears(client, services):
     data = await client.execute(SEARCH, {"filter": {"text": "physicist"}}, token=viewer.token)
 
     assert names(data) == ["Curie"]
+
+
+async def test_search_filters_through_api(client, services):
+    viewer = await school_viewer(client, services)
+    available = {"topics": ["SPACE"], "ages": ["AGES_10_12"], "lengths": ["FULL_DAY"],
+                 "availability": [(date(2030, 3, 1), date(2030, 3, 31))]}
+    await add_member(services, "Marie Curie", country="PL", profile=available)
+    await add_member(services, "Nikola Tesla", country="PL", profile={**available, "ages": ["AGES_16_19"]})
+    await add_member(services, "Ada Lovelace", country="GB", profile=available)
+    search_filter = {
+        "countryCodes": ["PL"], "stemTopics": ["SPACE"], "ageGroups": ["AGES_10_12", "AGES_6_9"],
+        "activityLengths": ["FULL_DAY"], "availableFrom": "2030-03-31",
+    }
+
+    data = await client.execute(SEARCH, {"filter": search_filter}, token=viewer.token)
+
+    assert names(data) == ["Curie"]
