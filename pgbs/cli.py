@@ -79,7 +79,7 @@ def create_coordinator(settings: Settings, args: argparse.Namespace) -> int:
 def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from pgbs import demo
 
-    return asyncio.run(demo.seed(settings, if_empty=args.if_empty))
+    return asyncio.run(demo.seed(settings, if_empty=args.if_empty, member_count=args.members))
 
 
 def export_schema(settings: Settings, args: argparse.Namespace) -> int:
@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed_parser = commands.add_parser("seed-demo", help="fill the database with a demo campaign")
     seed_parser.add_argument("--if-empty", action="store_true", help="do nothing when members exist already")
+    seed_parser.add_argument(
+        "--members", type=int, default=2000, help="how many made-up schools and companies to add (default: 2000)"
+    )
     seed_parser.set_defaults(handler=seed_demo)
 
     export_parser = commands.add_parser("export-schema", help="write the SDL of the running schema")

@@ -33,6 +33,7 @@ def build_schema() -> strawberry.Schema:
     from resolvers.data_rights import DataRightsMutation, DataRightsQuery
     from resolvers.invitations import InvitationMutation
     from resolvers.nodes import NodeQuery
+    from resolvers.search import SearchQuery
 
     query = merge_types(
         "Query",
@@ -41,6 +42,7 @@ def build_schema() -> strawberry.Schema:
             AccountQuery,
             ContactRequestQuery,
             DataRightsQuery,
+            SearchQuery,
         ),
     )
     mutation = merge_types(
