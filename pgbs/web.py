@@ -57,12 +57,12 @@ def _page(build_dir: Path, relative: str, title: str, frame_ancestors: str) -> R
 
 
 def campaign_map_page(build_dir: Path) -> Response:
-    """The public campaign map; any site may embed it in an iframe."""
+    """Return the public campaign map page, which any site may embed in an iframe."""
     return _page(build_dir, "map/index.html", "The campaign map", frame_ancestors="*")
 
 
 def graphiql_page(build_dir: Path) -> Response:
-    """GraphiQL with its sign-in bar; it holds a password form, so no other site may frame it."""
+    """Return the GraphiQL page. It contains a password form, so no other site may frame it."""
     return _page(build_dir, "graphiql/index.html", "GraphiQL", frame_ancestors="'none'")
 
 

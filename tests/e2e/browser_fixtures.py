@@ -9,6 +9,7 @@ step cannot pass unnoticed.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -20,6 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.error import URLError
+from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 import httpx
@@ -186,3 +188,22 @@ def save_screenshot(driver: webdriver.Chrome, name: str) -> Path:
 def console_errors(driver: webdriver.Chrome) -> list[str]:
     """Console messages at level SEVERE (errors, uncaught exceptions, failed loads) since the last call."""
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def requested_urls(driver: webdriver.Chrome) -> list[str]:
+    """Every network URL the page requested: resource timing entries plus the DevTools network log.
+
+    The network log also lists WebSocket connections, which resource timing leaves out.
+    Inline data: and blob: URLs, which reach no host, are left out.
+    """
+    urls = driver.execute_script(
+        "return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+        ".map((entry) => entry.name)"
+    )
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+        elif message["method"] == "Network.webSocketCreated":
+            urls.append(message["params"]["url"])
+    return [url for url in urls if urlsplit(url).scheme in ("http", "https", "ws", "wss")]

@@ -122,8 +122,8 @@ async function loadOutlines() {
   root.dataset.outlines = 'ready';
 }
 
-// Updates that arrive while the campaignMap snapshot is loading are kept and
-// applied on top of it, in order; applying one the snapshot already shows changes nothing.
+// Updates that arrive while the campaignMap snapshot is loading are kept, then
+// applied on top of it in order. Applying one that the snapshot already shows changes nothing.
 let pending = null;
 
 async function loadSnapshot() {

@@ -21,7 +21,7 @@ function insideEurope([longitude, latitude]) {
   return longitude >= b.west && longitude <= b.east && latitude >= b.south && latitude <= b.north;
 }
 
-/** The area the projection is fitted to: a focused country's European parts, else Europe. */
+/** Return the area to fit the projection to: a focused country's European parts, else Europe. */
 function fitTarget(countries, focus) {
   const b = EUROPE_BOUNDS;
   const europe = {
@@ -33,8 +33,8 @@ function fitTarget(countries, focus) {
     return europe;
   }
 
-  // Overseas parts (French Guiana, the Canaries' far neighbours, Svalbard's ice) would zoom the
-  // map out to half the globe, so only polygons whose centre lies in Europe are fitted.
+  // Overseas parts, such as French Guiana for France, would zoom the map out to half the
+  // globe, so only the polygons whose centre lies in Europe are fitted.
   const polygons = country.geometry.type === 'Polygon' ? [country.geometry.coordinates] : country.geometry.coordinates;
   const european = polygons.filter((rings) => insideEurope(geoCentroid({ type: 'Polygon', coordinates: rings })));
   if (european.length === 0) {
@@ -123,7 +123,9 @@ export class MapView {
         marker = this.createMarker(town.key);
         this.markers.set(town.key, marker);
       }
-      if (position === null) {
+      // A town outside the drawn area (another country while one is focused) gets no
+      // marker, so that Tab never moves the focus to something the reader cannot see.
+      if (position === null || !this.isVisible(position)) {
         marker.remove();
         continue;
       }
@@ -141,6 +143,11 @@ export class MapView {
     if (focusedKey && this.markers.has(focusedKey)) {
       this.markers.get(focusedKey).focus();
     }
+  }
+
+  isVisible([x, y]) {
+    const [[left, top], [right, bottom]] = this.projection.clipExtent();
+    return x >= left && x <= right && y >= top && y <= bottom;
   }
 
   createMarker(key) {
