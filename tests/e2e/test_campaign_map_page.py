@@ -148,7 +148,7 @@ def test_map_draws_europe_without_errors(server: ServerProcess, browser) -> None
 
 
 def test_map_embedded_on_phone_focuses_country(server: ServerProcess, embedding_site: str, browser) -> None:
-    # A phone-sized viewport: 390 CSS pixels wide, as an iPhone 12 to 15.
+    # A phone-sized viewport, 390 CSS pixels wide.
     browser.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
     )
