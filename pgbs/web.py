@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -36,6 +37,9 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+_reported_missing: set[Path] = set()
+
+
 def _not_built_page(title: str, status_code: int = 503) -> HTMLResponse:
     body = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -50,7 +54,9 @@ def _page(build_dir: Path, relative: str, title: str, frame_ancestors: str) -> R
     try:
         html = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        logger.warning("%s requested but %s is missing; run `make web`", title, path)
+        if path not in _reported_missing:
+            _reported_missing.add(path)
+            logger.warning("%s requested but %s is missing; run `make web` (logged once per page)", title, path)
         return _not_built_page(title)
     headers = {"content-security-policy": f"{CONTENT_SECURITY_POLICY}; frame-ancestors {frame_ancestors}"}
     return HTMLResponse(html, headers=headers)
@@ -72,6 +78,13 @@ class BuildFiles(StaticFiles):
     def __init__(self, directory: Path) -> None:
         super().__init__(directory=directory, check_dir=False)
         self.build_dir = directory
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        # The bundles keep their names from one build to the next, so browsers must
+        # revalidate them (a 304 while unchanged) to pick up a new build.
+        response = super().file_response(*args, **kwargs)
+        response.headers["cache-control"] = "no-cache"
+        return response
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not self.build_dir.is_dir():

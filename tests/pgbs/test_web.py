@@ -75,6 +75,9 @@ async def test_static_assets_served(built: httpx.AsyncClient) -> None:
 
     assert response.status_code == 200
     assert response.text == "console.log('map');"
+    assert response.headers["cache-control"] == "no-cache"
+    unchanged = await built.get("/static/map/map.js", headers={"if-none-match": response.headers["etag"]})
+    assert unchanged.status_code == 304
     assert (await built.get("/static/map/absent.js")).status_code == 404
 
 
