@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,6 +28,7 @@ from mailer.outbox import Outbox
 from persistence.broker import create_broker
 from persistence.database import Database
 from pgbs.settings import Settings
+from pgbs.web import DEFAULT_BUILD_DIR, graphiql_page, web_routes
 from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
@@ -47,9 +49,14 @@ def bearer_token(header: str | None) -> str | None:
 class GraphQLEndpoint(GraphQL):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
 
-    def __init__(self, services: Services, **options: Any) -> None:
+    def __init__(self, services: Services, web_build_dir: Path = DEFAULT_BUILD_DIR, **options: Any) -> None:
         super().__init__(build_schema(), **options)
         self.services = services
+        self.web_build_dir = web_build_dir
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Serve GraphiQL from the service's own build instead of strawberry's page, which loads from a CDN."""
+        return graphiql_page(self.web_build_dir)
 
     async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
         token = bearer_token(request.headers.get("authorization")) if isinstance(request, Request) else None
@@ -95,8 +102,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     """Build the application; `services` may be passed by tests that need to reach into them."""
     settings = settings or (services.settings if services else Settings.from_environ())
     services = services or build_services(settings)
+    web_build_dir = Path(settings.web_build_dir) if settings.web_build_dir else DEFAULT_BUILD_DIR
     graphql = GraphQLEndpoint(
         services,
+        web_build_dir=web_build_dir,
         graphql_ide="graphiql",
         keep_alive=True,
         keep_alive_interval=15,
@@ -151,5 +160,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/calendar/{token}.ics", calendar, methods=["GET"]),
+        *web_routes(web_build_dir),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

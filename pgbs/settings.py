@@ -40,6 +40,8 @@ class Settings:
     coordinator_emails: tuple[str, ...] = ()
     environment: str = "development"
     log_level: str = "INFO"
+    # The front-end build served under /static; None means web/dist in the repository.
+    web_build_dir: str | None = None
 
     # Lifetimes, in hours.
     session_ttl_hours: int = 24 * 30
@@ -94,6 +96,7 @@ class Settings:
             log_level=reader.choice(
                 "LOG_LEVEL", defaults.log_level, ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
             ),
+            web_build_dir=reader.optional_text("WEB_BUILD_DIR"),
             session_ttl_hours=reader.integer("SESSION_TTL_HOURS", defaults.session_ttl_hours, minimum=1),
             verification_ttl_hours=reader.integer(
                 "VERIFICATION_TTL_HOURS", defaults.verification_ttl_hours, minimum=1
