@@ -16,6 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from domain import accounts
 from domain.clock import Clock
@@ -62,12 +63,16 @@ class GraphQLEndpoint(GraphQL):
             loaders=Loaders(self.services, viewer),
         )
 
-    async def on_ws_connect(self, context: Context) -> None:
-        """Sign the connection in with `authorization` from the `connection_init` payload."""
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """Sign the connection in with `authorization` from the `connection_init` payload.
+
+        Returns UNSET, so the acknowledgement carries no payload: returning None
+        would send `"payload": null` on graphql-transport-ws.
+        """
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("authorization") or params.get("Authorization")
         if header is None:
-            return None
+            return UNSET
         token = bearer_token(header) if isinstance(header, str) else None
         viewer = await accounts.authenticate(self.services, token) if token else None
         if viewer is None:
@@ -75,7 +80,7 @@ class GraphQLEndpoint(GraphQL):
         context.viewer = viewer
         context.bearer_token = token
         context.loaders = Loaders(self.services, viewer)
-        return None
+        return UNSET
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:

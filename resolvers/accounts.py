@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import strawberry
 
 from domain import accounts, profiles
@@ -94,7 +96,9 @@ class AccountMutation:
             member = await profiles.update_activity_profile(info.context.services, viewer.id, input.to_domain())
         except DomainError as error:
             return UserPayload(user_errors=user_errors(error))
-        info.context.loaders.activity_profile.clear(member.id)
+        # An earlier field of this request may have cached the old profile; clear() raises KeyError otherwise.
+        with contextlib.suppress(KeyError):
+            info.context.loaders.activity_profile.clear(member.id)
         info.context.viewer = member
         return UserPayload(user=User.from_row(member))
 
