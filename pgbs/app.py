@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException  # the HTTP error type strawberry raises for bad requests
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -30,6 +33,7 @@ from pgbs.settings import Settings
 from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
+from schema.extensions import MASKED_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +48,44 @@ def bearer_token(header: str | None) -> str | None:
     return token or None
 
 
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
 class GraphQLEndpoint(GraphQL):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
 
     def __init__(self, services: Services, **options: Any) -> None:
         super().__init__(build_schema(), **options)
         self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request_id = new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as error:
+            response = PlainTextResponse(error.reason, status_code=error.status_code)
+        except Exception:
+            # Raised outside GraphQL execution (while authenticating, say), where the
+            # schema's masking does not reach: answer as masked errors are answered.
+            logger.exception("unexpected error before executing a GraphQL request (request %s)", request_id)
+            response = JSONResponse(
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "message": MASKED_MESSAGE,
+                            "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+                        }
+                    ],
+                },
+                status_code=500,
+            )
+        await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
         token = bearer_token(request.headers.get("authorization")) if isinstance(request, Request) else None
@@ -61,6 +97,7 @@ class GraphQLEndpoint(GraphQL):
             viewer=viewer,
             bearer_token=token if viewer else None,
             loaders=Loaders(self.services, viewer),
+            request_id=request.scope.get("state", {}).get("request_id") or new_request_id(),
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType:
@@ -83,14 +120,16 @@ class GraphQLEndpoint(GraphQL):
         return UNSET
 
 
-def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+def build_services(
+    settings: Settings, *, clock: Clock | None = None, passwords: PasswordHasher | None = None
+) -> Services:
     clock = clock or Clock()
     return Services(
         settings=settings,
         database=Database(settings.database_url),
         clock=clock,
         mail=Outbox(clock, delivery_enabled=settings.smtp_host is not None),
-        passwords=PasswordHasher(),
+        passwords=passwords or PasswordHasher(),
         broker=create_broker(settings.broker_url),
     )
 

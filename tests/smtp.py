@@ -30,10 +30,10 @@ def free_port() -> int:
 
 
 def text_body(message: EmailMessage) -> str:
-    """Return the plain-text part of a received message."""
+    """Return the plain-text part of a received message, with SMTP's CRLF line ends turned into LF."""
     part = message.get_body(preferencelist=("plain",))
     assert part is not None, f"message {message['Subject']!r} has no text/plain part"
-    return part.get_content()
+    return part.get_content().replace("\r\n", "\n")
 
 
 class _Handler:
