@@ -70,8 +70,8 @@ class GraphQLEndpoint(GraphQL):
         except HTTPException as error:
             response = PlainTextResponse(error.reason, status_code=error.status_code)
         except Exception:
-            # Raised outside GraphQL execution (while authenticating, say), where the
-            # schema's masking does not reach: answer as masked errors are answered.
+            # Raised outside GraphQL execution, for example while authenticating, where
+            # the schema's masking does not reach. The response matches a masked error.
             logger.exception("unexpected error before executing a GraphQL request (request %s)", request_id)
             response = JSONResponse(
                 {

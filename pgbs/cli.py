@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_parser.set_defaults(handler=export_schema)
 
     outbox_parser = commands.add_parser("outbox", help="list e-mails not yet sent: id, created, to, subject")
-    outbox_parser.add_argument("--limit", type=int, default=50, help="most messages to list (default: 50)")
+    outbox_parser.add_argument("--limit", type=int, default=50, help="maximum number of messages to list (default: 50)")
     outbox_parser.add_argument(
         "--show-links", action="store_true", help="also print the links in each message, such as verification links"
     )

@@ -5,8 +5,8 @@
     message = await server.wait_for("ana@example.org", subject="Confirm")
     server.stop()                    # start() again later reuses the same port
 
-The server runs in aiosmtpd's own thread, so it keeps answering while a test
-awaits something else.
+The server runs in aiosmtpd's own thread, so it keeps accepting messages while
+a test awaits something else.
 """
 
 from __future__ import annotations

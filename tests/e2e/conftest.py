@@ -58,7 +58,7 @@ def pgbs_command() -> str:
 
 @dataclass
 class RunningServer:
-    """A `pgbs serve` process that answered /healthz."""
+    """A `pgbs serve` process whose /healthz returned 200."""
 
     process: subprocess.Popen
     port: int

@@ -177,7 +177,7 @@ async def test_lease_keeps_a_claimed_message_from_others(services, clock: Clock)
     assert [row.id for row in after_lease] == [message_id]
 
 
-async def test_without_smtp_host_mail_stays_in_outbox_and_body_is_not_logged(client, services, caplog):
+async def test_no_smtp_host_keeps_mail_unlogged(client, services, caplog):
     caplog.set_level(logging.INFO, logger="mailer")
 
     await register(client, "nosmtp@example.org")

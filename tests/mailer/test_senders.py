@@ -72,7 +72,7 @@ async def test_sender_delivers_text_only_message(sender_and_inbox):
     assert "verify-email?token=abc_DEF-123" in text_body(message)
 
 
-async def test_smtp_sender_raises_delivery_error_when_server_is_down():
+async def test_smtp_sender_server_down_raises():
     stopped = SmtpRecorder()
     settings = replace(Settings(), smtp_host=stopped.host, smtp_port=stopped.port, smtp_tls="none")
 

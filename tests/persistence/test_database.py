@@ -67,7 +67,7 @@ async def test_sqlite_read_then_write_transactions_serialise(services):
 
     async def increment() -> None:
         # Read, then write: without BEGIN IMMEDIATE two of these would deadlock
-        # on upgrading their read locks, and SQLite would answer "database is locked".
+        # on upgrading their read locks, and SQLite would fail with "database is locked".
         async with services.database.write() as session:
             row = await session.get(RateLimitCounter, "counter")
             row.count += 1
