@@ -52,6 +52,14 @@ def new_request_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def accepts_graphql_response_json(accept: str | None) -> bool:
+    """True when an Accept header lists the GraphQL over HTTP media type."""
+    return any(part.split(";")[0].strip().lower() == GRAPHQL_RESPONSE_JSON for part in (accept or "").split(","))
+
+
 class GraphQLEndpoint(GraphQL):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
 
@@ -86,6 +94,31 @@ class GraphQLEndpoint(GraphQL):
                 status_code=500,
             )
         await response(scope, receive, send)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        if accepts_graphql_response_json(request.headers.get("accept")):
+            sub_response.media_type = GRAPHQL_RESPONSE_JSON
+        return sub_response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """Return the response in the media type the client accepts, as the GraphQL over HTTP spec asks.
+
+        With application/graphql-response+json, a request that failed before
+        execution (a syntax or validation error: no data, no error path) gets 400.
+        Plain application/json keeps status 200 for clients written before the spec.
+        """
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type != GRAPHQL_RESPONSE_JSON:
+            return response
+        response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+        errors = response_data.get("errors") if isinstance(response_data, dict) else None
+        failed_before_execution = (
+            errors and response_data.get("data") is None and not any(error.get("path") for error in errors)
+        )
+        if failed_before_execution and not sub_response.status_code:
+            response.status_code = 400
+        return response
 
     async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
         token = bearer_token(request.headers.get("authorization")) if isinstance(request, Request) else None

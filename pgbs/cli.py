@@ -24,6 +24,9 @@ def configure_logging(level: str) -> None:
     )
     # Alembic lists every plugin it loads at INFO; only its migration lines are of interest.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Strawberry logs every GraphQL error with a traceback; schema.extensions logs each one
+    # once instead, unexpected ones with their request id.
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -50,6 +50,42 @@ async def test_get_graphql_rejects_mutation(client, services):
     assert await count_rows(services, "outbox_message") == messages_before
 
 
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+async def test_post_graphql_uses_accepted_media_type(client):
+    response = await client.http.post(
+        "/graphql", json={"query": VIEWER}, headers={"accept": f"{GRAPHQL_RESPONSE_JSON}, application/json;q=0.9"}
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE_JSON)
+    assert response.json() == {"data": {"viewer": None}}
+
+
+async def test_invalid_document_is_400_for_graphql_response_json(client):
+    response = await client.http.post(
+        "/graphql", json={"query": "{ viewer { shoeSize } }"}, headers={"accept": GRAPHQL_RESPONSE_JSON}
+    )
+
+    assert response.status_code == 400
+    assert "shoeSize" in response.json()["errors"][0]["message"]
+
+
+async def test_invalid_document_stays_200_for_plain_json(client, caplog):
+    caplog.set_level(logging.INFO, logger="schema.extensions")
+
+    response = await client.http.post("/graphql", json={"query": "{ viewer { shoeSize } }"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    logged = [record for record in caplog.records if record.name == "schema.extensions"]
+    assert len(logged) == 1
+    assert logged[0].levelno == logging.INFO
+    assert "shoeSize" in logged[0].getMessage()
+    assert logged[0].exc_info is None
+
+
 async def test_graphiql_served_to_browser(client):
     response = await client.http.get("/graphql", headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
 
