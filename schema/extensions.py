@@ -6,6 +6,7 @@ import logging
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,24 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+def explain_operation_type(error: GraphQLError) -> GraphQLError:
+    """Replace strawberry's error for an operation the transport cannot run with one a client can act on.
+
+    The legacy graphql-ws WebSocket protocol runs subscriptions only; strawberry
+    raises InvalidOperationTypeError for a query or mutation sent over it.
+    """
+    original = error.original_error
+    if not isinstance(original, InvalidOperationTypeError):
+        return error
+    reason = original.as_http_error_reason("the legacy graphql-ws protocol")
+    return GraphQLError(
+        f"{reason[0].upper()}{reason[1:]}. Send them over HTTP or the graphql-transport-ws protocol.",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "BAD_REQUEST"},
+    )
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Replace unexpected errors with a generic one, so no stack trace or SQL reaches a client."""
 
@@ -33,6 +52,7 @@ class MaskUnexpectedErrors(MaskErrors):
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         # Errors the API raises on purpose are logged here at INFO, without a
         # traceback. Unexpected ones are logged at ERROR by anonymise_error.
+        errors = [explain_operation_type(error) for error in errors]
         for error in errors:
             if not is_unexpected(error):
                 code = (error.extensions or {}).get("code", "GRAPHQL_ERROR")

@@ -169,6 +169,10 @@ def running_server(tmp_path: Path) -> Callable[[dict[str, str]], AsyncContextMan
         try:
             await _wait_until_healthy(process, server.url, log_path)
             yield server
+        except BaseException:
+            # pytest shows captured output of a failed test: include the server's side of the story.
+            print(f"--- output of pgbs serve (PID {process.pid}) ---\n{server.log()}")
+            raise
         finally:
             await _stop(process)
 

@@ -231,6 +231,25 @@ async def test_websocket_legacy_protocol_acknowledges_valid_token(ws_url, client
         assert await receive_json(connection) == {"type": "connection_ack"}
 
 
+async def test_websocket_legacy_protocol_explains_query_rejection(ws_url):
+    async with websockets.connect(ws_url, subprotocols=["graphql-ws"]) as connection:
+        await connection.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert await receive_json(connection) == {"type": "connection_ack"}
+        await connection.send(json.dumps({"type": "start", "id": "1", "payload": {"query": VIEWER}}))
+
+        message = await receive_json(connection)
+        while message["type"] == "ka":
+            message = await receive_json(connection)
+
+    assert message["type"] == "error"
+    assert message["id"] == "1"
+    assert message["payload"]["message"] == (
+        "Queries are not allowed when using the legacy graphql-ws protocol. "
+        "Send them over HTTP or the graphql-transport-ws protocol."
+    )
+    assert message["payload"]["extensions"]["code"] == "BAD_REQUEST"
+
+
 async def test_websocket_rejects_invalid_token_transport_ws(ws_url):
     async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as connection:
         await connection.send(json.dumps({"type": "connection_init", "payload": {"authorization": "Bearer wrong"}}))
