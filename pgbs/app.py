@@ -102,7 +102,7 @@ class GraphQLEndpoint(GraphQL):
         return sub_response
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        """Return the response in the media type the client accepts, as the GraphQL over HTTP spec asks.
+        """Return the response in the media type the client accepts, as the GraphQL over HTTP spec requires.
 
         With application/graphql-response+json, a request that failed before
         execution (a syntax or validation error: no data, no error path) gets 400.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,7 +14,7 @@ from sqlmodel import select
 
 from domain.clock import Clock
 from domain.services import Services
-from mailer.delivery import LEASE, DeliveryWorker, SmtpSender
+from mailer.delivery import LEASE, DeliveryWorker, MemorySender, SmtpSender
 from persistence import outbox as outbox_table
 from persistence.database import Database
 from persistence.models import OutboxMessage
@@ -190,3 +191,54 @@ async def test_no_smtp_host_keeps_mail_unlogged(client, services, caplog):
     assert notices == [f"no SMTP_HOST set: e-mail {row.id} (verify_email) to member {row.member_id} stays in the outbox"]
     assert token not in caplog.text
     assert "nosmtp@example.org" not in caplog.text
+
+
+class FailingForOneAddress(MemorySender):
+    """Sends like MemorySender, except that a bug-like error is raised for one recipient."""
+
+    def __init__(self, broken_address: str) -> None:
+        super().__init__()
+        self.broken_address = broken_address
+
+    async def send(self, message) -> None:
+        if message["To"] == self.broken_address:
+            raise RuntimeError("template produced an unusable header")
+        await super().send(message)
+
+
+async def test_unexpected_send_error_counts_as_failed_attempt(services, settings):
+    broken_id, healthy_id = await queue_messages(services, count=2)
+    sender = FailingForOneAddress("member0@example.org")
+    worker = DeliveryWorker(services.database, sender, settings, services.clock, asyncio.Event())
+
+    await worker.deliver_due()
+
+    broken = await stored(services, broken_id)
+    assert broken.sent_at is None
+    assert broken.failed_at is None
+    assert broken.last_error == "RuntimeError: template produced an unusable header"
+    assert (await stored(services, healthy_id)).sent_at is not None
+    assert [str(message["To"]) for message in sender.sent] == ["member1@example.org"]
+
+
+async def test_worker_wakes_on_commit_before_poll_interval(services, settings):
+    # With a one-hour poll interval, only the outbox's after-commit wake-up can explain a prompt delivery.
+    slow_polling = replace(settings, mail_poll_seconds=3600)
+    # As when SMTP_HOST is set: the outbox then wakes the worker after each commit.
+    services.mail.delivery_enabled = True
+    sender = MemorySender()
+    worker = DeliveryWorker(services.database, sender, slow_polling, services.clock, services.mail.wake)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0)  # let the worker finish its first, empty round and start waiting
+        await queue_messages(services)
+
+        async with asyncio.timeout(10):
+            while not sender.sent:
+                await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    assert str(sender.sent[0]["To"]) == "member0@example.org"
