@@ -13,8 +13,8 @@
 - `running_server(env)`: an async context manager that starts `pgbs serve`
   on a free port of 127.0.0.1 with `env`, waits for `/healthz`, and on exit
   stops the process by its PID (SIGTERM, then SIGKILL after 15 s).
-  Settings not in `env` keep their defaults: the parent's environment is
-  not passed on.
+  Settings not in `env` keep their defaults: of the parent's environment,
+  only PATH, HOME, locale and temporary directory variables are passed on.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,26 +32,12 @@ from typing import AsyncContextManager
 import httpx
 import pytest
 
+from tests.processes import child_environment, pgbs_command
 from tests.smtp import HOST, SmtpRecorder, free_port
 
-# Variables that `pgbs` reads; they are never inherited from the environment of the test run.
-SETTINGS_VARIABLES = (
-    "DATABASE_URL", "BROKER_URL", "HOST", "PORT", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD",
-    "SMTP_TLS", "MAIL_FROM", "PUBLIC_BASE_URL", "COORDINATOR_EMAILS", "ENVIRONMENT", "LOG_LEVEL",
-)
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 PUBLIC_BASE_URL = "http://frontend.test"
-
-
-def pgbs_command() -> str:
-    """Return the `pgbs` script installed beside the running interpreter, else the one on PATH."""
-    beside = Path(sys.executable).parent / "pgbs"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("pgbs")
-    assert found, "the pgbs command is not installed; run `make install`"
-    return found
 
 
 @dataclass
@@ -83,11 +67,6 @@ class RunningServer:
     def log(self) -> str:
         """Return what the process wrote to stdout and stderr so far."""
         return self.log_path.read_text(errors="replace")
-
-
-def server_environment(env: dict[str, str], port: int) -> dict[str, str]:
-    base = {name: value for name, value in os.environ.items() if name not in SETTINGS_VARIABLES}
-    return {**base, **env, "HOST": HOST, "PORT": str(port)}
 
 
 async def _wait_until_healthy(process: subprocess.Popen, url: str, log_path: Path) -> None:
@@ -160,7 +139,7 @@ def running_server(tmp_path: Path) -> Callable[[dict[str, str]], AsyncContextMan
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [pgbs_command(), "serve"],
-                env=server_environment(env, port),
+                env=child_environment({**env, "HOST": HOST, "PORT": str(port)}),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 from sqlalchemy import text
 
@@ -15,15 +12,11 @@ from pgbs.demo import COORDINATOR, DEMO_MEMBERS, DEMO_PASSWORD
 from schema import schema_sdl
 from tests.conftest import count_rows
 from tests.factories import outbox
+from tests.processes import child_environment, pgbs_command
 
-PGBS = str(Path(sys.executable).parent / "pgbs")
-SETTINGS_VARIABLES = ("DATABASE_URL", "SMTP_HOST", "SMTP_PORT", "BROKER_URL", "LOG_LEVEL", "PUBLIC_BASE_URL")
-
-
-def run_pgbs(*arguments: str, database_url: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {name: value for name, value in os.environ.items() if name not in SETTINGS_VARIABLES}
-    env["DATABASE_URL"] = database_url
-    return subprocess.run([PGBS, *arguments], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+def run_pgbs(*arguments: str, database_url: str) -> subprocess.CompletedProcess:
+    env = child_environment({"DATABASE_URL": database_url})
+    return subprocess.run([pgbs_command(), *arguments], env=env, capture_output=True, text=True, timeout=120)
 
 
 async def table_names(database_url: str) -> set[str]:

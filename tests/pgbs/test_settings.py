@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from pgbs.settings import Settings, SettingsError
-
-PGBS = str(Path(sys.executable).parent / "pgbs")
+from tests.processes import child_environment, pgbs_command
 
 # The settings table of the operator documentation: variable, attribute, default.
 DOCUMENTED_DEFAULTS = [
@@ -103,8 +99,9 @@ def test_invalid_setting_raises_naming_variable(variable, value):
 
 
 def run_pgbs(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {name: value for name, value in os.environ.items() if name not in {variable for variable, _ in INVALID_VALUES}}
-    return subprocess.run([PGBS, *arguments], env={**clean, **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [pgbs_command(), *arguments], env=child_environment(env), capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.parametrize(("variable", "value"), [("PORT", "eighty"), ("SMTP_TLS", "sometimes"), ("MAIL_FROM", "nobody")])
