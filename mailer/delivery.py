@@ -19,6 +19,8 @@ from persistence.models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 # How long a worker holds a claimed message; a worker that dies frees it after this.
+# NOTE: a worker that dies after the SMTP server accepted a message but before
+# marking it sent leaves it to be sent again: delivery is at least once.
 LEASE = timedelta(minutes=2)
 # One send is abandoned after this long, well inside LEASE, so that no other
 # worker claims the message again while this one may still be sending it.

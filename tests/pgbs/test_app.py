@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import socket
+import threading
 from collections.abc import AsyncIterator
 
 import httpx
@@ -124,6 +125,11 @@ async def unreachable_client(request: pytest.FixtureRequest) -> AsyncIterator[ht
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
+    # After a failed connect, aiosqlite's worker thread still reports to this event loop:
+    # let it finish while the loop runs, or it fails later on a closed loop.
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, 5)
 
 
 async def test_healthz_503_when_database_unreachable(unreachable_client):
