@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException  # the HTTP error type strawberry raises for bad requests
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from domain import accounts, follow_up
 from domain import calendar as calendar_feed
@@ -32,6 +36,7 @@ from pgbs.web import DEFAULT_BUILD_DIR, graphiql_page, web_routes
 from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
+from schema.extensions import MASKED_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +51,18 @@ def bearer_token(header: str | None) -> str | None:
     return token or None
 
 
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+
+
+def accepts_graphql_response_json(accept: str | None) -> bool:
+    """True when an Accept header lists the GraphQL over HTTP media type."""
+    return any(part.split(";")[0].strip().lower() == GRAPHQL_RESPONSE_JSON for part in (accept or "").split(","))
+
+
 class GraphQLEndpoint(GraphQL):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
 
@@ -58,6 +75,59 @@ class GraphQLEndpoint(GraphQL):
         """Serve GraphiQL from the service's own build instead of strawberry's page, which loads from a CDN."""
         return graphiql_page(self.web_build_dir)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request_id = new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as error:
+            response = PlainTextResponse(error.reason, status_code=error.status_code)
+        except Exception:
+            # Raised outside GraphQL execution, for example while authenticating, where
+            # the schema's masking does not reach. The response matches a masked error.
+            logger.exception("unexpected error before executing a GraphQL request (request %s)", request_id)
+            response = JSONResponse(
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "message": MASKED_MESSAGE,
+                            "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+                        }
+                    ],
+                },
+                status_code=500,
+            )
+        await response(scope, receive, send)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        if accepts_graphql_response_json(request.headers.get("accept")):
+            sub_response.media_type = GRAPHQL_RESPONSE_JSON
+        return sub_response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        """Return the response in the media type the client accepts, as the GraphQL over HTTP spec requires.
+
+        With application/graphql-response+json, a request that failed before
+        execution (a syntax or validation error: no data, no error path) gets 400.
+        Plain application/json keeps status 200 for clients written before the spec.
+        """
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type != GRAPHQL_RESPONSE_JSON:
+            return response
+        response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+        errors = response_data.get("errors") if isinstance(response_data, dict) else None
+        failed_before_execution = (
+            errors and response_data.get("data") is None and not any(error.get("path") for error in errors)
+        )
+        if failed_before_execution and not sub_response.status_code:
+            response.status_code = 400
+        return response
+
     async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
         token = bearer_token(request.headers.get("authorization")) if isinstance(request, Request) else None
         viewer = await accounts.authenticate(self.services, token) if token else None
@@ -68,14 +138,19 @@ class GraphQLEndpoint(GraphQL):
             viewer=viewer,
             bearer_token=token if viewer else None,
             loaders=Loaders(self.services, viewer),
+            request_id=request.scope.get("state", {}).get("request_id") or new_request_id(),
         )
 
-    async def on_ws_connect(self, context: Context) -> None:
-        """Sign the connection in with `authorization` from the `connection_init` payload."""
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """Sign the connection in with `authorization` from the `connection_init` payload.
+
+        Returns UNSET, so the acknowledgement carries no payload: returning None
+        would send `"payload": null` on graphql-transport-ws.
+        """
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("authorization") or params.get("Authorization")
         if header is None:
-            return None
+            return UNSET
         token = bearer_token(header) if isinstance(header, str) else None
         viewer = await accounts.authenticate(self.services, token) if token else None
         if viewer is None:
@@ -83,17 +158,19 @@ class GraphQLEndpoint(GraphQL):
         context.viewer = viewer
         context.bearer_token = token
         context.loaders = Loaders(self.services, viewer)
-        return None
+        return UNSET
 
 
-def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+def build_services(
+    settings: Settings, *, clock: Clock | None = None, passwords: PasswordHasher | None = None
+) -> Services:
     clock = clock or Clock()
     return Services(
         settings=settings,
         database=Database(settings.database_url),
         clock=clock,
         mail=Outbox(clock, delivery_enabled=settings.smtp_host is not None),
-        passwords=PasswordHasher(),
+        passwords=passwords or PasswordHasher(),
         broker=create_broker(settings.broker_url),
     )
 

@@ -1,165 +1,158 @@
-"""Fixtures for end-to-end tests: an SMTP server that keeps what it receives, and a real `pgbs serve`.
+"""Fixtures for end-to-end tests: a real SMTP server and `pgbs serve` in a child process.
 
-The server process runs on a free port of 127.0.0.1 against the test's
-database (SQLite and PostgreSQL in turn, from `database_url`) and delivers
-e-mail to `smtp_server`. Every wait is a bounded poll.
+    async def test_something(running_server, server_env, smtp_server):
+        async with running_server(server_env) as server:
+            ...  # server.url, server.graphql_url, server.ws_url, server.pid
+            message = await smtp_server.wait_for("ana@example.org", subject="Confirm")
+
+- `smtp_server`: a started `tests.smtp.SmtpRecorder`, stopped after the test.
+- `server_env`: the environment for `pgbs serve`: DATABASE_URL of the test's
+  database (SQLite and PostgreSQL in turn), SMTP_HOST/SMTP_PORT of
+  `smtp_server`, and short mail poll and retry intervals. Copy and change it
+  freely.
+- `running_server(env)`: an async context manager that starts `pgbs serve`
+  on a free port of 127.0.0.1 with `env`, waits for `/healthz`, and on exit
+  stops the process by its PID (SIGTERM, then SIGKILL after 15 s).
+  Settings not in `env` keep their defaults: of the parent's environment,
+  only PATH, HOME, locale and temporary directory variables are passed on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
+import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
+from typing import AsyncContextManager
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
+from tests.processes import child_environment, pgbs_command
+from tests.smtp import HOST, SmtpRecorder, free_port
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 15.0
 PUBLIC_BASE_URL = "http://frontend.test"
-# How long a test waits for the server to start or an e-mail to arrive, in seconds.
-STARTUP_TIMEOUT = 30.0
-MAIL_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    """Return a TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class MailStore:
-    """The aiosmtpd handler: keeps every message it receives, for tests to wait on."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self._lock:
-            self._messages.append(message)
-        return "250 Message accepted for delivery"
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        with self._lock:
-            return list(self._messages)
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [message for message in self.messages if message["To"] == address]
-
-    async def wait_for(
-        self, address: str, matches: Callable[[EmailMessage], bool] = lambda message: True, *, count: int = 1
-    ) -> list[EmailMessage]:
-        """Wait until `count` messages to `address` satisfy `matches`; return them, oldest first."""
-        deadline = time.monotonic() + MAIL_TIMEOUT
-        while True:
-            found = [message for message in self.to(address) if matches(message)]
-            if len(found) >= count:
-                return found
-            if time.monotonic() > deadline:
-                subjects = [message["Subject"] for message in self.to(address)]
-                raise AssertionError(
-                    f"{len(found)} of {count} expected e-mail(s) to {address} after {MAIL_TIMEOUT} s; got {subjects}"
-                )
-            await asyncio.sleep(0.05)
-
-
-def text_body(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    store: MailStore
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    store = MailStore()
-    port = free_port()
-    controller = Controller(store, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer(host="127.0.0.1", port=port, store=store)
-    finally:
-        controller.stop()
 
 
 @dataclass
 class RunningServer:
-    url: str  # the GraphQL endpoint
+    """A `pgbs serve` process whose /healthz returned 200."""
+
     process: subprocess.Popen
+    port: int
     log_path: Path
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/graphql"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{HOST}:{self.port}/graphql"
+
     def log(self) -> str:
+        """Return what the process wrote to stdout and stderr so far."""
         return self.log_path.read_text(errors="replace")
 
 
-async def _wait_until_healthy(server: RunningServer) -> None:
-    health = server.url.removesuffix("/graphql") + "/healthz"
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+async def _wait_until_healthy(process: subprocess.Popen, url: str, log_path: Path) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + START_TIMEOUT
     async with httpx.AsyncClient(timeout=2.0) as http:
         while True:
-            if server.process.poll() is not None:
-                raise RuntimeError(f"pgbs serve exited with {server.process.returncode}:\n{server.log()}")
-            try:
-                if (await http.get(health)).status_code == 200:
+            if process.poll() is not None:
+                raise AssertionError(
+                    f"pgbs serve exited with status {process.returncode} before answering /healthz:\n"
+                    + log_path.read_text(errors="replace")
+                )
+            with contextlib.suppress(httpx.TransportError):
+                response = await http.get(f"{url}/healthz")
+                if response.status_code == 200:
                     return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"pgbs serve did not answer {health} within {STARTUP_TIMEOUT} s:\n{server.log()}")
+            if loop.time() >= deadline:
+                raise AssertionError(
+                    f"pgbs serve did not answer /healthz within {START_TIMEOUT} s:\n"
+                    + log_path.read_text(errors="replace")
+                )
             await asyncio.sleep(0.1)
 
 
+async def _stop(process: subprocess.Popen) -> None:
+    """Stop the process by its PID: SIGTERM for a graceful shutdown, SIGKILL if it hangs."""
+    if process.poll() is not None:
+        return
+    os.kill(process.pid, signal.SIGTERM)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STOP_TIMEOUT
+    while process.poll() is None:
+        if loop.time() >= deadline:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+            raise AssertionError(f"pgbs serve (PID {process.pid}) did not stop within {STOP_TIMEOUT} s of SIGTERM")
+        await asyncio.sleep(0.05)
+
+
 @pytest.fixture
-async def running_server(database_url: str, smtp_server: SmtpServer, tmp_path: Path) -> AsyncIterator[RunningServer]:
-    """A `pgbs serve` process on a free port, using the test database and `smtp_server`."""
-    port = free_port()
-    environment = {
-        **os.environ,
+def smtp_server() -> Iterator[SmtpRecorder]:
+    server = SmtpRecorder()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_env(database_url: str, smtp_server: SmtpRecorder) -> dict[str, str]:
+    return {
         "DATABASE_URL": database_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
         "SMTP_HOST": smtp_server.host,
         "SMTP_PORT": str(smtp_server.port),
         "SMTP_TLS": "none",
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "MAIL_POLL_SECONDS": "0.2",
         "MAIL_RETRY_SECONDS": "0.2",
-        "BROKER_URL": "memory://",
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "LOG_LEVEL": "INFO",
     }
-    pgbs = Path(sys.executable).parent / "pgbs"
-    log_path = tmp_path / "pgbs-serve.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(pgbs), "serve"], env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path
-        )
-    server = RunningServer(url=f"http://127.0.0.1:{port}/graphql", process=process, log_path=log_path)
-    try:
-        await _wait_until_healthy(server)
-        yield server
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+
+
+@pytest.fixture
+def running_server(tmp_path: Path) -> Callable[[dict[str, str]], AsyncContextManager[RunningServer]]:
+    counter = iter(range(1000))
+
+    @contextlib.asynccontextmanager
+    async def start(env: dict[str, str]) -> AsyncIterator[RunningServer]:
+        port = free_port()
+        log_path = tmp_path / f"pgbs-serve-{next(counter)}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [pgbs_command(), "serve"],
+                env=child_environment({**env, "HOST": HOST, "PORT": str(port)}),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        server = RunningServer(process=process, port=port, log_path=log_path)
+        try:
+            await _wait_until_healthy(process, server.url, log_path)
+            yield server
+        except BaseException:
+            # pytest shows captured output of a failed test: include the server's side of the story.
+            print(f"--- output of pgbs serve (PID {process.pid}) ---\n{server.log()}")
+            raise
+        finally:
+            await _stop(process)
+
+    return start

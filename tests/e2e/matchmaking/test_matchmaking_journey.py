@@ -17,7 +17,7 @@ from gql import Client, GraphQLRequest
 from gql.client import AsyncClientSession
 from gql.transport.httpx import HTTPXAsyncTransport
 
-from tests.e2e.conftest import PUBLIC_BASE_URL, RunningServer, SmtpServer, text_body
+from tests.e2e.matchmaking.conftest import PUBLIC_BASE_URL, RunningServer, SmtpServer, text_body
 from tests.factories import link_parameter
 
 pytestmark = pytest.mark.e2e
