@@ -55,7 +55,7 @@ async def send(services: Services, sender: Member, recipient_id: int | None, mes
     """Send a request with a personal message; the recipient is told by e-mail."""
     require_active(sender)
     errors = ErrorCollector()
-    text = clean_text(errors, message, ("message",), max_length=MESSAGE_MAX, required=True, label="The message")
+    text = clean_text(errors, message, ("message",), max_length=MESSAGE_MAX, required=True, label="The message", multiline=True)
     errors.raise_if_any()
 
     not_found = DomainError(ErrorCode.NOT_FOUND, "No member with this id is visible to you.", ("recipientId",))
@@ -124,7 +124,7 @@ async def _respond(
     services: Services, viewer: Member, request_id: int | None, message: str | None, status: str
 ) -> ContactRequest:
     errors = ErrorCollector()
-    text = clean_text(errors, message, ("message",), max_length=MESSAGE_MAX, label="The message")
+    text = clean_text(errors, message, ("message",), max_length=MESSAGE_MAX, label="The message", multiline=True)
     errors.raise_if_any()
 
     now = services.clock.now()

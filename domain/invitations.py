@@ -63,7 +63,7 @@ async def invite(services: Services, inviter: Member, details: InvitationDetails
     last_name = clean_text(
         errors, details.last_name, ("input", "lastName"), max_length=NAME_MAX, required=True, label="Last name"
     )
-    message = clean_text(errors, details.message, ("input", "message"), max_length=MESSAGE_MAX, label="The message")
+    message = clean_text(errors, details.message, ("input", "message"), max_length=MESSAGE_MAX, label="The message", multiline=True)
     email = None
     try:
         email = normalise_email(details.email, ("input", "email"))
