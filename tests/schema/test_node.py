@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from schema.node import MAX_KEY, decode_global_id, encode_global_id
+from domain.global_ids import MAX_KEY
+from schema.node import decode_global_id, encode_global_id
 
 
 def raw_id(text: str) -> str:
