@@ -1,0 +1,274 @@
+"""The Redis broker: PUBLISH, and SUBSCRIBE on one dedicated connection, through redis.asyncio."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from persistence.broker import (
+    BrokerListener,
+    BrokerUnavailableError,
+    describe_url,
+    validate_channel,
+    validate_payload,
+)
+from persistence.broker.listeners import Backoff, ListenerRegistry
+
+logger = logging.getLogger(__name__)
+
+# Builtin TimeoutError is an OSError; asyncio.timeout() raises it.
+CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def _keepalive_options() -> dict[int, int]:
+    """TCP keepalive settings that detect a silently vanished server in about a minute (Linux names)."""
+    options = {}
+    for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
+        if hasattr(socket, name):
+            options[getattr(socket, name)] = value
+    return options
+
+
+class RedisBroker:
+    """Fans payloads out through Redis pub/sub; reconnects with backoff and resumes listeners after a drop."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        reconnect_initial: float = 0.5,
+        reconnect_max: float = 30.0,
+        connect_timeout: float = 5.0,
+        subscribe_timeout: float = 5.0,
+    ) -> None:
+        self._url = url
+        self._where = describe_url(url)
+        self._connect_timeout = connect_timeout
+        self._subscribe_timeout = subscribe_timeout
+        self._listeners = ListenerRegistry()
+        self._backoff = Backoff(reconnect_initial, reconnect_max)
+        self._publisher: Redis | None = None
+        self._subscriber: Redis | None = None
+        # The subscribed pub/sub connection; None while not started or disconnected.
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        # SUBSCRIBE commands sent on the current connection and not yet confirmed by Redis.
+        self._confirmations: dict[str, asyncio.Future[bool]] = {}
+
+    def _client(self, retries: int) -> Redis:
+        return Redis.from_url(
+            self._url,
+            decode_responses=True,
+            retry=Retry(NoBackoff(), retries),
+            socket_connect_timeout=self._connect_timeout,
+            socket_keepalive=True,
+            socket_keepalive_options=_keepalive_options(),
+        )
+
+    async def start(self) -> None:
+        if self._reader is not None:
+            return
+        # A publish on a pooled connection that Redis closed gets one immediate retry on a
+        # new connection; the subscriber gets none, because this broker reconnects it itself.
+        self._publisher = self._client(retries=1)
+        self._subscriber = self._client(retries=0)
+        try:
+            self._pubsub, early_messages = await self._open()
+        except CONNECTION_ERRORS as error:
+            await self._close_clients()
+            raise BrokerUnavailableError(f"cannot connect to the Redis broker at {self._where}: {error}") from error
+        self._reader = asyncio.create_task(self._run(), name="redis-broker-reader")
+        logger.info("broker connected to Redis at %s, channels: %s", self._where, self._listeners.channels())
+        for channel, payload in early_messages:
+            await self._listeners.deliver(channel, payload)
+
+    async def close(self) -> None:
+        tasks = [task for task in (self._reader, *self._background) if task is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._reader = None
+        self._background.clear()
+        await self._discard(self._pubsub)
+        self._pubsub = None
+        await self._close_clients()
+        self._listeners.clear()
+
+    async def publish(self, channel: str, payload: str) -> None:
+        validate_channel(channel)
+        validate_payload(payload)
+        publisher = self._publisher
+        if publisher is None:
+            raise BrokerUnavailableError(
+                f"cannot publish on channel {channel}: the Redis broker at {self._where} is not started"
+            )
+        try:
+            await publisher.publish(channel, payload)
+        except CONNECTION_ERRORS as error:
+            raise BrokerUnavailableError(
+                f"publishing on channel {channel} failed: Redis at {self._where} is unreachable ({error})"
+            ) from error
+
+    def add_listener(self, channel: str, listener: BrokerListener) -> None:
+        validate_channel(channel)
+        is_new_channel = self._listeners.add(channel, listener)
+        if is_new_channel and self._pubsub is not None:
+            task = asyncio.create_task(self._subscribe_channel(channel), name=f"redis-broker-subscribe-{channel}")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def subscribe(self, channel: str, listener: BrokerListener) -> None:
+        validate_channel(channel)
+        is_new_channel = self._listeners.add(channel, listener)
+        if is_new_channel:
+            await self._subscribe_channel(channel)
+        elif channel in self._confirmations:
+            await self._wait_confirmation(channel, self._confirmations[channel])
+
+    async def _subscribe_channel(self, channel: str) -> None:
+        """Subscribe `channel` on the current connection and wait for Redis to confirm it.
+
+        While disconnected there is nothing to do: the reconnect subscribes
+        every channel in the registry and then calls `on_resume()`.
+        """
+        pubsub = self._pubsub
+        if pubsub is None:
+            return
+        confirmation = asyncio.get_running_loop().create_future()
+        self._confirmations[channel] = confirmation
+        try:
+            await pubsub.subscribe(channel)
+        except CONNECTION_ERRORS as error:
+            logger.info("subscribing channel %s waits for the reconnect to Redis at %s: %s", channel, self._where, error)
+            return
+        await self._wait_confirmation(channel, confirmation)
+
+    async def _wait_confirmation(self, channel: str, confirmation: asyncio.Future[bool]) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(confirmation), self._subscribe_timeout)
+        except TimeoutError:
+            logger.warning(
+                "Redis at %s did not confirm the subscription to channel %s within %.1f s",
+                self._where,
+                channel,
+                self._subscribe_timeout,
+            )
+
+    async def _open(self) -> tuple[PubSub, list[tuple[str, str]]]:
+        """Open a pub/sub connection with every registered channel subscribed and confirmed.
+
+        Returns the connection and the messages that arrived while waiting for
+        the confirmations, so that none of them is dropped.
+        """
+        assert self._subscriber is not None
+        pubsub = self._subscriber.pubsub()
+        early_messages: list[tuple[str, str]] = []
+        try:
+            await pubsub.connect()
+            subscribed: set[str] = set()
+            # Channels added during the wait are picked up by the next round.
+            while missing := set(self._listeners.channels()) - subscribed:
+                await pubsub.subscribe(*missing)
+                async with asyncio.timeout(self._subscribe_timeout):
+                    while missing:
+                        message = await pubsub.get_message(timeout=None)
+                        if message is None:
+                            continue
+                        if message["type"] == "subscribe":
+                            missing.discard(message["channel"])
+                            subscribed.add(message["channel"])
+                        elif message["type"] == "message":
+                            early_messages.append((message["channel"], message["data"]))
+        except BaseException:
+            await self._discard(pubsub)
+            raise
+        return pubsub, early_messages
+
+    async def _run(self) -> None:
+        """Read the pub/sub connection; after a drop, reconnect and resume every listener."""
+        pubsub = self._pubsub
+        while True:
+            assert pubsub is not None
+            try:
+                await self._read(pubsub)
+            except CONNECTION_ERRORS as error:
+                logger.warning("broker lost its connection to Redis at %s: %s; reconnecting", self._where, error)
+            except Exception:
+                logger.exception("broker failed reading from Redis at %s; reconnecting", self._where)
+            self._pubsub = None
+            self._release_confirmations()
+            await self._discard(pubsub)
+
+            pubsub, early_messages = await self._reconnect()
+            self._pubsub = pubsub
+            await self._listeners.resume()
+            for channel, payload in early_messages:
+                await self._listeners.deliver(channel, payload)
+
+    async def _read(self, pubsub: PubSub) -> None:
+        while True:
+            message = await pubsub.get_message(timeout=None)
+            if message is None:
+                continue
+            if message["type"] == "message":
+                await self._listeners.deliver(message["channel"], message["data"])
+            elif message["type"] == "subscribe":
+                confirmation = self._confirmations.pop(message["channel"], None)
+                if confirmation is not None and not confirmation.done():
+                    confirmation.set_result(True)
+
+    async def _reconnect(self) -> tuple[PubSub, list[tuple[str, str]]]:
+        """Open a new pub/sub connection, retrying with capped exponential backoff until it succeeds."""
+        self._backoff.reset()
+        loop = asyncio.get_running_loop()
+        lost_at = loop.time()
+        while True:
+            await asyncio.sleep(self._backoff.next_delay())
+            attempt = self._backoff.attempts
+            try:
+                opened = await self._open()
+            except CONNECTION_ERRORS as error:
+                # The first attempts are all logged, then every tenth, so that a long outage stays readable.
+                if attempt <= 3 or attempt % 10 == 0:
+                    logger.warning("reconnect attempt %d to Redis at %s failed: %s", attempt, self._where, error)
+                continue
+            logger.info(
+                "broker reconnected to Redis at %s after %d attempts and %.1f s",
+                self._where,
+                attempt,
+                loop.time() - lost_at,
+            )
+            return opened
+
+    def _release_confirmations(self) -> None:
+        """Wake the callers waiting for a subscription on a lost connection; the reconnect subscribes them."""
+        for confirmation in self._confirmations.values():
+            if not confirmation.done():
+                confirmation.set_result(False)
+        self._confirmations.clear()
+
+    async def _discard(self, pubsub: PubSub | None) -> None:
+        if pubsub is None:
+            return
+        with contextlib.suppress(*CONNECTION_ERRORS):
+            await pubsub.aclose()
+
+    async def _close_clients(self) -> None:
+        for client in (self._publisher, self._subscriber):
+            if client is not None:
+                with contextlib.suppress(*CONNECTION_ERRORS):
+                    await client.aclose()
+        self._publisher = None
+        self._subscriber = None
