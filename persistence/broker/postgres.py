@@ -47,9 +47,10 @@ class PostgresBroker:
         self._where = describe_url(url)
         self._connect_timeout = connect_timeout
         self._health_check_seconds = health_check_seconds
-        # Shown in pg_stat_activity unless the URL sets application_name itself.
-        query = parse_qs(urlsplit(url).query)
-        self._server_settings = {} if "application_name" in query else {"application_name": "pgbs-broker"}
+        # pg_stat_activity shows the URL's application_name (default pgbs-broker) followed by the role.
+        name = parse_qs(urlsplit(url).query).get("application_name", ["pgbs-broker"])[-1]
+        self._listen_settings = {"application_name": f"{name} listen"}
+        self._publish_settings = {"application_name": f"{name} publish"}
         self._listeners = ListenerRegistry()
         self._backoff = Backoff(reconnect_initial, reconnect_max)
         self._pool: asyncpg.Pool | None = None
@@ -73,7 +74,7 @@ class PostgresBroker:
                 min_size=1,
                 max_size=4,
                 timeout=self._connect_timeout,
-                server_settings=self._server_settings,
+                server_settings=self._publish_settings,
             )
         except CONNECTION_ERRORS as error:
             await self._close_connections()
@@ -155,7 +156,7 @@ class PostgresBroker:
     async def _open(self) -> asyncpg.Connection:
         """Open a LISTEN connection for every registered channel."""
         connection = await asyncpg.connect(
-            self._url, timeout=self._connect_timeout, server_settings=self._server_settings
+            self._url, timeout=self._connect_timeout, server_settings=self._listen_settings
         )
         lost = asyncio.Event()
         connection.add_termination_listener(lambda _connection: lost.set())

@@ -125,19 +125,27 @@ class RedisBroker:
         validate_channel(channel)
         is_new_channel = self._listeners.add(channel, listener)
         if is_new_channel and self._pubsub is not None:
-            task = asyncio.create_task(self._subscribe_channel(channel), name=f"redis-broker-subscribe-{channel}")
+            confirmation = self._expect_confirmation(channel)
+            task = asyncio.create_task(
+                self._subscribe_channel(channel, confirmation), name=f"redis-broker-subscribe-{channel}"
+            )
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
     async def subscribe(self, channel: str, listener: BrokerListener) -> None:
         validate_channel(channel)
         is_new_channel = self._listeners.add(channel, listener)
-        if is_new_channel:
-            await self._subscribe_channel(channel)
+        if is_new_channel and self._pubsub is not None:
+            await self._subscribe_channel(channel, self._expect_confirmation(channel))
         elif channel in self._confirmations:
             await self._wait_confirmation(channel, self._confirmations[channel])
 
-    async def _subscribe_channel(self, channel: str) -> None:
+    def _expect_confirmation(self, channel: str) -> asyncio.Future[bool]:
+        confirmation = asyncio.get_running_loop().create_future()
+        self._confirmations[channel] = confirmation
+        return confirmation
+
+    async def _subscribe_channel(self, channel: str, confirmation: asyncio.Future[bool]) -> None:
         """Subscribe `channel` on the current connection and wait for Redis to confirm it.
 
         While disconnected there is nothing to do: the reconnect subscribes
@@ -146,8 +154,6 @@ class RedisBroker:
         pubsub = self._pubsub
         if pubsub is None:
             return
-        confirmation = asyncio.get_running_loop().create_future()
-        self._confirmations[channel] = confirmation
         try:
             await pubsub.subscribe(channel)
         except CONNECTION_ERRORS as error:

@@ -1,0 +1,99 @@
+"""Helpers for the broker tests: a recording listener and servers the tests start themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+REDIS_URL = os.environ.get("PGBS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+POSTGRES_URL = os.environ.get("PGBS_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
+WAIT_SECONDS = 10.0
+
+
+def unique_channel() -> str:
+    """Return a channel name no other test run uses, so parallel runs do not meet."""
+    return f"test.{uuid.uuid4().hex}"
+
+
+class RecordingListener:
+    """Stores every payload and counts resumes; waits are bounded by WAIT_SECONDS."""
+
+    def __init__(self) -> None:
+        self.payloads: list[str] = []
+        self.resumes = 0
+        self._changed = asyncio.Condition()
+
+    async def on_message(self, payload: str) -> None:
+        async with self._changed:
+            self.payloads.append(payload)
+            self._changed.notify_all()
+
+    async def on_resume(self) -> None:
+        async with self._changed:
+            self.resumes += 1
+            self._changed.notify_all()
+
+    async def wait_for_payloads(self, count: int) -> list[str]:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.payloads) >= count), WAIT_SECONDS)
+        return list(self.payloads)
+
+    async def wait_for_resumes(self, count: int) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.resumes >= count), WAIT_SECONDS)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A `redis-server` subprocess on a free port, without persistence, that a test can kill and restart."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            pytest.skip("redis-server is not installed")
+        self.process = subprocess.Popen(
+            [executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=self.directory,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"redis-server on port {self.port} exited with status {self.process.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as connection:
+                    connection.sendall(b"PING\r\n")
+                    if connection.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"redis-server on port {self.port} did not answer PING within {WAIT_SECONDS} s")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=WAIT_SECONDS)
+        self.process = None
