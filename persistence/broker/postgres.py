@@ -26,6 +26,9 @@ CONNECTION_ERRORS = (
     asyncpg.PostgresConnectionError,  # SQLSTATE class 08
     asyncpg.exceptions.OperatorInterventionError,  # SQLSTATE class 57: terminated backend, shutdown
 )
+# asyncpg 0.32 raises InternalClientError ("cannot switch to state 11; another operation (2) is
+# in progress") for a query sent while it still reads the error of a backend just terminated.
+PUBLISH_ERRORS = (*CONNECTION_ERRORS, asyncpg.InternalClientError)
 
 # Marks the point in the delivery queue where the listening connection was restored.
 _RESUME = object()
@@ -113,7 +116,7 @@ class PostgresBroker:
             try:
                 await pool.execute("SELECT pg_notify($1, $2)", channel, payload, timeout=self._connect_timeout)
                 return
-            except CONNECTION_ERRORS as error:
+            except PUBLISH_ERRORS as error:
                 if attempt == 2:
                     raise BrokerUnavailableError(
                         f"publishing on channel {channel} failed: PostgreSQL at {self._where} is unreachable ({error})"
@@ -221,7 +224,7 @@ class PostgresBroker:
                     logger.warning("reconnect attempt %d to PostgreSQL at %s failed: %s", attempt, self._where, error)
                 continue
             logger.info(
-                "broker reconnected to PostgreSQL at %s after %d attempts and %.1f s",
+                "broker reconnected to PostgreSQL at %s on attempt %d, %.1f s after the drop",
                 self._where,
                 attempt,
                 loop.time() - lost_at,

@@ -69,6 +69,8 @@ class RedisBroker:
         return Redis.from_url(
             self._url,
             decode_responses=True,
+            # CLIENT LIST shows this name unless the URL sets client_name itself.
+            client_name="pgbs-broker",
             retry=Retry(NoBackoff(), retries),
             socket_connect_timeout=self._connect_timeout,
             socket_keepalive=True,
@@ -251,7 +253,7 @@ class RedisBroker:
                     logger.warning("reconnect attempt %d to Redis at %s failed: %s", attempt, self._where, error)
                 continue
             logger.info(
-                "broker reconnected to Redis at %s after %d attempts and %.1f s",
+                "broker reconnected to Redis at %s on attempt %d, %.1f s after the drop",
                 self._where,
                 attempt,
                 loop.time() - lost_at,
