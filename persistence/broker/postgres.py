@@ -196,8 +196,11 @@ class PostgresBroker:
     async def _watch(self) -> str:
         """Return once the connection is lost: closed by the server, or failing a periodic `SELECT 1`."""
         while True:
+            # asyncio.timeout() and not wait_for(): in Python 3.11, wait_for() can swallow the
+            # cancellation from close() when the event is set at the same moment.
             try:
-                await asyncio.wait_for(self._lost.wait(), self._health_check_seconds)
+                async with asyncio.timeout(self._health_check_seconds):
+                    await self._lost.wait()
                 return "the connection was closed"
             except TimeoutError:
                 pass
@@ -251,6 +254,7 @@ class PostgresBroker:
         pool, self._pool = self._pool, None
         if pool is not None:
             try:
-                await asyncio.wait_for(pool.close(), self._connect_timeout)
+                async with asyncio.timeout(self._connect_timeout):
+                    await pool.close()
             except CONNECTION_ERRORS:
                 pool.terminate()

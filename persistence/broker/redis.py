@@ -165,7 +165,8 @@ class RedisBroker:
 
     async def _wait_confirmation(self, channel: str, confirmation: asyncio.Future[bool]) -> None:
         try:
-            await asyncio.wait_for(asyncio.shield(confirmation), self._subscribe_timeout)
+            async with asyncio.timeout(self._subscribe_timeout):
+                await asyncio.shield(confirmation)
         except TimeoutError:
             logger.warning(
                 "Redis at %s did not confirm the subscription to channel %s within %.1f s",

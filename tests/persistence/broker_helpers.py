@@ -43,12 +43,14 @@ class RecordingListener:
 
     async def wait_for_payloads(self, count: int) -> list[str]:
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.payloads) >= count), WAIT_SECONDS)
+            async with asyncio.timeout(WAIT_SECONDS):
+                await self._changed.wait_for(lambda: len(self.payloads) >= count)
         return list(self.payloads)
 
     async def wait_for_resumes(self, count: int) -> None:
         async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: self.resumes >= count), WAIT_SECONDS)
+            async with asyncio.timeout(WAIT_SECONDS):
+                await self._changed.wait_for(lambda: self.resumes >= count)
 
 
 def free_port() -> int:
