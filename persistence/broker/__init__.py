@@ -15,8 +15,8 @@ import re
 from typing import Protocol
 from urllib.parse import urlsplit
 
-# PostgreSQL's NOTIFY rejects payloads of 8000 bytes or more; every broker
-# applies the same limit so that a payload accepted by one is accepted by all.
+# PostgreSQL's NOTIFY rejects payloads of 8000 bytes or more. Every broker
+# applies the same limit, so a payload accepted by one is accepted by all.
 MAX_PAYLOAD_BYTES = 7999
 # Channel names are PostgreSQL identifiers, which are at most 63 bytes long.
 MAX_CHANNEL_BYTES = 63
@@ -36,7 +36,12 @@ class BrokerListener(Protocol):
         """Handle one payload published on the channel."""
 
     async def on_resume(self) -> None:
-        """Handle a restored connection: payloads published meanwhile may be lost, so catch up."""
+        """Catch up, because payloads may have been missed.
+
+        A Redis or PostgreSQL broker calls this on every listener after it
+        restores a lost connection, and once on a listener given to
+        `add_listener()` while running, when that listener starts receiving.
+        """
 
 
 class Broker(Protocol):
@@ -50,10 +55,14 @@ class Broker(Protocol):
         """Send `payload` to the listeners of `channel` in every connected process, this one included."""
 
     def add_listener(self, channel: str, listener: BrokerListener) -> None:
-        """Add `listener`; on a running broker a new channel is subscribed in the background."""
+        """Add `listener`; on a running broker the channel is subscribed in the background."""
 
     async def subscribe(self, channel: str, listener: BrokerListener) -> None:
-        """Add `listener` and return once payloads published on `channel` reach it (while connected)."""
+        """Add `listener` and return once payloads published on `channel` reach it.
+
+        While the broker is disconnected it returns at once, and the listener
+        gets `on_resume()` after the reconnect.
+        """
 
 
 def validate_channel(channel: str) -> None:

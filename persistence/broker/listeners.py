@@ -40,10 +40,13 @@ class ListenerRegistry:
         """Call `on_resume()` on every listener of every channel."""
         for channel, listeners in list(self._by_channel.items()):
             for listener in list(listeners):
-                try:
-                    await listener.on_resume()
-                except Exception:
-                    logger.exception("listener %r on channel %s failed to resume", listener, channel)
+                await self.resume_one(channel, listener)
+
+    async def resume_one(self, channel: str, listener: BrokerListener) -> None:
+        try:
+            await listener.on_resume()
+        except Exception:
+            logger.exception("listener %r on channel %s failed to resume", listener, channel)
 
 
 class Backoff:

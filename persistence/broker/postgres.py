@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
@@ -29,9 +31,6 @@ CONNECTION_ERRORS = (
 # asyncpg 0.32 raises InternalClientError ("cannot switch to state 11; another operation (2) is
 # in progress") for a query sent while it still reads the error of a backend just terminated.
 PUBLISH_ERRORS = (*CONNECTION_ERRORS, asyncpg.InternalClientError)
-
-# Marks the point in the delivery queue where the listening connection was restored.
-_RESUME = object()
 
 
 class PostgresBroker:
@@ -63,7 +62,7 @@ class PostgresBroker:
         self._lost = asyncio.Event()
         # asyncpg runs one operation at a time on a connection: LISTEN and the health check take turns.
         self._connection_lock = asyncio.Lock()
-        self._queue: asyncio.Queue[object] = asyncio.Queue()
+        self._queue: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
 
@@ -124,37 +123,51 @@ class PostgresBroker:
 
     def add_listener(self, channel: str, listener: BrokerListener) -> None:
         validate_channel(channel)
-        is_new_channel = self._listeners.add(channel, listener)
-        if is_new_channel and self._connection is not None:
-            task = asyncio.create_task(self._listen(channel), name=f"postgres-broker-listen-{channel}")
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+        self._listeners.add(channel, listener)
+        if self._connection is None:
+            # start() or the reconnect listens on every registered channel.
+            return
+        task = asyncio.create_task(self._activate(channel, listener), name=f"postgres-broker-listen-{channel}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def subscribe(self, channel: str, listener: BrokerListener) -> None:
         validate_channel(channel)
         self._listeners.add(channel, listener)
         await self._listen(channel)
 
-    async def _listen(self, channel: str) -> None:
-        """Run LISTEN for `channel` on the current connection.
+    async def _activate(self, channel: str, listener: BrokerListener) -> None:
+        """LISTEN for a listener added to a running broker, then resume it.
 
-        While disconnected there is nothing to do: the reconnect listens on
-        every channel in the registry and then calls `on_resume()`.
+        Notifications sent before LISTEN took effect are missed, so the
+        listener catches up as after a reconnect.
+        """
+        if await self._listen(channel):
+            self._queue.put_nowait(functools.partial(self._listeners.resume_one, channel, listener))
+
+    async def _listen(self, channel: str) -> bool:
+        """Run LISTEN for `channel` on the current connection unless it runs already.
+
+        Returns False while disconnected: then the reconnect listens on every
+        registered channel and resumes every listener.
         """
         async with self._connection_lock:
             connection = self._connection
-            if connection is None or channel in self._listening:
-                return
+            if connection is None:
+                return False
+            if channel in self._listening:
+                return True
             try:
                 await connection.add_listener(channel, self._on_notification)
             except CONNECTION_ERRORS as error:
                 logger.info("LISTEN on channel %s waits for the reconnect to %s: %s", channel, self._where, error)
-                return
+                return False
             self._listening.add(channel)
+            return True
 
     def _on_notification(self, connection: object, pid: int, channel: str, payload: str) -> None:
-        # asyncpg calls this synchronously; the queue keeps the order of notifications and resumes.
-        self._queue.put_nowait((channel, payload))
+        # asyncpg calls this synchronously; the queue keeps notifications and resumes in order.
+        self._queue.put_nowait(functools.partial(self._listeners.deliver, channel, payload))
 
     async def _open(self) -> asyncpg.Connection:
         """Open a LISTEN connection for every registered channel."""
@@ -191,7 +204,7 @@ class PostgresBroker:
             # No await between the last registry check in _open() and this assignment, so a
             # channel added meanwhile is either listened by _open() or by _listen() afterwards.
             self._connection = await self._reconnect()
-            self._queue.put_nowait(_RESUME)
+            self._queue.put_nowait(self._listeners.resume)
 
     async def _watch(self) -> str:
         """Return once the connection is lost: closed by the server, or failing a periodic `SELECT 1`."""
@@ -236,12 +249,8 @@ class PostgresBroker:
 
     async def _deliver_queued(self) -> None:
         while True:
-            item = await self._queue.get()
-            if item is _RESUME:
-                await self._listeners.resume()
-            else:
-                channel, payload = item  # type: ignore[misc]
-                await self._listeners.deliver(channel, payload)
+            call = await self._queue.get()
+            await call()
 
     async def _close_connections(self) -> None:
         connection, self._connection = self._connection, None

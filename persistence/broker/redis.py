@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -29,15 +28,6 @@ logger = logging.getLogger(__name__)
 CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
-def _keepalive_options() -> dict[int, int]:
-    """TCP keepalive settings that detect a silently vanished server in about a minute (Linux names)."""
-    options = {}
-    for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
-        if hasattr(socket, name):
-            options[getattr(socket, name)] = value
-    return options
-
-
 class RedisBroker:
     """Fans payloads out through Redis pub/sub; reconnects with backoff and resumes listeners after a drop."""
 
@@ -49,11 +39,13 @@ class RedisBroker:
         reconnect_max: float = 30.0,
         connect_timeout: float = 5.0,
         subscribe_timeout: float = 5.0,
+        health_check_seconds: float = 15.0,
     ) -> None:
         self._url = url
         self._where = describe_url(url)
         self._connect_timeout = connect_timeout
         self._subscribe_timeout = subscribe_timeout
+        self._health_check_seconds = health_check_seconds
         self._listeners = ListenerRegistry()
         self._backoff = Backoff(reconnect_initial, reconnect_max)
         self._publisher: Redis | None = None
@@ -73,8 +65,9 @@ class RedisBroker:
             client_name="pgbs-broker",
             retry=Retry(NoBackoff(), retries),
             socket_connect_timeout=self._connect_timeout,
-            socket_keepalive=True,
-            socket_keepalive_options=_keepalive_options(),
+            # Bounds the replies to commands and to the connection handshake; the pub/sub
+            # reads below pass their own timeouts.
+            socket_timeout=self._connect_timeout,
         )
 
     async def start(self) -> None:
@@ -126,47 +119,72 @@ class RedisBroker:
     def add_listener(self, channel: str, listener: BrokerListener) -> None:
         validate_channel(channel)
         is_new_channel = self._listeners.add(channel, listener)
-        if is_new_channel and self._pubsub is not None:
-            confirmation = self._expect_confirmation(channel)
-            task = asyncio.create_task(
-                self._subscribe_channel(channel, confirmation), name=f"redis-broker-subscribe-{channel}"
-            )
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+        pubsub = self._pubsub
+        if pubsub is None:
+            # start() or the reconnect subscribes every registered channel.
+            return
+        confirmation = self._expect_confirmation(channel) if is_new_channel else self._confirmations.get(channel)
+        task = asyncio.create_task(
+            self._activate(pubsub, channel, listener, is_new_channel, confirmation),
+            name=f"redis-broker-subscribe-{channel}",
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def subscribe(self, channel: str, listener: BrokerListener) -> None:
         validate_channel(channel)
         is_new_channel = self._listeners.add(channel, listener)
-        if is_new_channel and self._pubsub is not None:
-            await self._subscribe_channel(channel, self._expect_confirmation(channel))
-        elif channel in self._confirmations:
-            await self._wait_confirmation(channel, self._confirmations[channel])
+        pubsub = self._pubsub
+        if pubsub is None:
+            return
+        confirmation = self._expect_confirmation(channel) if is_new_channel else self._confirmations.get(channel)
+        await self._subscribe_channel(pubsub, channel, is_new_channel, confirmation)
+
+    async def _activate(
+        self,
+        pubsub: PubSub,
+        channel: str,
+        listener: BrokerListener,
+        is_new_channel: bool,
+        confirmation: asyncio.Future[bool] | None,
+    ) -> None:
+        """Subscribe for a listener added to a running broker, then resume it.
+
+        Payloads published before Redis confirmed the subscription are missed,
+        so the listener catches up as after a reconnect.
+        """
+        if await self._subscribe_channel(pubsub, channel, is_new_channel, confirmation):
+            await self._listeners.resume_one(channel, listener)
 
     def _expect_confirmation(self, channel: str) -> asyncio.Future[bool]:
         confirmation = asyncio.get_running_loop().create_future()
         self._confirmations[channel] = confirmation
         return confirmation
 
-    async def _subscribe_channel(self, channel: str, confirmation: asyncio.Future[bool]) -> None:
-        """Subscribe `channel` on the current connection and wait for Redis to confirm it.
+    async def _subscribe_channel(
+        self, pubsub: PubSub, channel: str, send: bool, confirmation: asyncio.Future[bool] | None
+    ) -> bool:
+        """Send SUBSCRIBE when `send`, and wait for Redis to confirm `channel` on `pubsub`.
 
-        While disconnected there is nothing to do: the reconnect subscribes
-        every channel in the registry and then calls `on_resume()`.
+        Returns False when the connection is lost first: then the reconnect
+        subscribes every registered channel and resumes every listener.
         """
-        pubsub = self._pubsub
-        if pubsub is None:
-            return
-        try:
-            await pubsub.subscribe(channel)
-        except CONNECTION_ERRORS as error:
-            logger.info("subscribing channel %s waits for the reconnect to Redis at %s: %s", channel, self._where, error)
-            return
-        await self._wait_confirmation(channel, confirmation)
-
-    async def _wait_confirmation(self, channel: str, confirmation: asyncio.Future[bool]) -> None:
+        if send:
+            if pubsub is not self._pubsub:
+                return False
+            try:
+                await pubsub.subscribe(channel)
+            except CONNECTION_ERRORS as error:
+                logger.info(
+                    "subscribing channel %s waits for the reconnect to Redis at %s: %s", channel, self._where, error
+                )
+                return False
+        if confirmation is None:
+            # Confirmed earlier on this connection.
+            return True
         try:
             async with asyncio.timeout(self._subscribe_timeout):
-                await asyncio.shield(confirmation)
+                return await asyncio.shield(confirmation)
         except TimeoutError:
             logger.warning(
                 "Redis at %s did not confirm the subscription to channel %s within %.1f s",
@@ -174,6 +192,7 @@ class RedisBroker:
                 channel,
                 self._subscribe_timeout,
             )
+            return False
 
     async def _open(self) -> tuple[PubSub, list[tuple[str, str]]]:
         """Open a pub/sub connection with every registered channel subscribed and confirmed.
@@ -227,10 +246,17 @@ class RedisBroker:
                 await self._listeners.deliver(channel, payload)
 
     async def _read(self, pubsub: PubSub) -> None:
+        """Deliver messages until the connection fails; an idle connection must answer a PING."""
+        awaiting_pong = False
         while True:
-            message = await pubsub.get_message(timeout=None)
+            message = await pubsub.get_message(timeout=self._health_check_seconds)
             if message is None:
+                if awaiting_pong:
+                    raise RedisTimeoutError(f"no reply to PING within {self._health_check_seconds} s")
+                await pubsub.ping()
+                awaiting_pong = True
                 continue
+            awaiting_pong = False
             if message["type"] == "message":
                 await self._listeners.deliver(message["channel"], message["data"])
             elif message["type"] == "subscribe":

@@ -53,6 +53,14 @@ class RecordingListener:
                 await self._changed.wait_for(lambda: self.resumes >= count)
 
 
+async def wait_for_log(caplog: pytest.LogCaptureFixture, text: str) -> None:
+    """Wait until a captured log line contains `text`, for at most WAIT_SECONDS."""
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    while not any(text in record.getMessage() for record in caplog.records):
+        assert asyncio.get_running_loop().time() < deadline, f"no log line contains {text!r}"
+        await asyncio.sleep(0.05)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -15,11 +15,11 @@ from persistence.broker import BrokerUnavailableError, create_broker
 from persistence.broker.postgres import PostgresBroker
 from tests.persistence.broker_helpers import (
     POSTGRES_URL,
-    WAIT_SECONDS,
     FreezableProxy,
     RecordingListener,
     free_port,
     unique_channel,
+    wait_for_log,
 )
 from tests.persistence.test_broker_redis import run_publisher_process
 
@@ -106,6 +106,21 @@ async def test_listener_added_while_running(new_broker):
     assert await awaited.wait_for_payloads(1) == ["1"]
 
 
+async def test_listener_added_while_running_is_resumed(new_broker):
+    channel = unique_channel()
+    subscriber, publisher = new_broker(), new_broker()
+    await subscriber.start()
+    await publisher.start()
+    listener = RecordingListener()
+
+    subscriber.add_listener(channel, listener)
+    await listener.wait_for_resumes(1)
+    await publisher.publish(channel, "1")
+
+    assert await listener.wait_for_payloads(1) == ["1"]
+    assert listener.resumes == 1
+
+
 async def test_start_with_unreachable_server_fails(new_broker):
     broker = new_broker(f"postgres://root@127.0.0.1:{free_port()}/test", connect_timeout=2.0)
 
@@ -175,13 +190,6 @@ async def test_publish_survives_terminated_publishing_backend(new_broker):
     await publisher.publish(channel, "after")
 
     assert await listener.wait_for_payloads(1) == ["after"]
-
-
-async def wait_for_log(caplog: pytest.LogCaptureFixture, text: str) -> None:
-    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-    while not any(text in record.getMessage() for record in caplog.records):
-        assert asyncio.get_running_loop().time() < deadline, f"no log line contains {text!r}"
-        await asyncio.sleep(0.05)
 
 
 async def test_health_check_notices_silent_connection(new_broker, caplog):

@@ -16,10 +16,12 @@ from persistence.broker.redis import RedisBroker
 from tests.persistence.broker_helpers import (
     REDIS_URL,
     WAIT_SECONDS,
+    FreezableProxy,
     RecordingListener,
     RedisServer,
     free_port,
     unique_channel,
+    wait_for_log,
 )
 
 
@@ -96,6 +98,21 @@ async def test_listener_added_while_running(new_broker):
     assert await awaited.wait_for_payloads(1) == ["1"]
 
 
+async def test_listener_added_while_running_is_resumed(new_broker):
+    channel = unique_channel()
+    subscriber, publisher = new_broker(), new_broker()
+    await subscriber.start()
+    await publisher.start()
+    listener = RecordingListener()
+
+    subscriber.add_listener(channel, listener)
+    await listener.wait_for_resumes(1)
+    await publisher.publish(channel, "1")
+
+    assert await listener.wait_for_payloads(1) == ["1"]
+    assert listener.resumes == 1
+
+
 async def test_start_with_unreachable_server_fails(new_broker):
     url = f"redis://127.0.0.1:{free_port()}/0"
     broker = new_broker(url, connect_timeout=2.0)
@@ -155,6 +172,38 @@ async def test_listener_added_while_down_is_subscribed(new_broker, redis_server)
     await publisher.publish(channel, "after")
 
     assert await late.wait_for_payloads(1) == ["after"]
+
+
+async def test_health_check_notices_silent_connection(new_broker, redis_server, caplog):
+    """A connection that stops carrying data without closing is found by the PING on an idle connection."""
+    caplog.set_level(logging.INFO, logger="persistence.broker.redis")
+    proxy = FreezableProxy("127.0.0.1", redis_server.port)
+    await proxy.start()
+    channel = unique_channel()
+    subscriber = new_broker(
+        f"redis://127.0.0.1:{proxy.port}/0",
+        reconnect_initial=0.05,
+        reconnect_max=0.2,
+        health_check_seconds=0.2,
+        connect_timeout=0.5,
+    )
+    publisher = new_broker(redis_server.url)
+    listener = RecordingListener()
+    subscriber.add_listener(channel, listener)
+    try:
+        await subscriber.start()
+        await publisher.start()
+
+        proxy.freeze()
+        await wait_for_log(caplog, "no reply to PING")
+        proxy.thaw()
+        await listener.wait_for_resumes(1)
+        await publisher.publish(channel, "after")
+
+        assert await listener.wait_for_payloads(1) == ["after"]
+    finally:
+        await subscriber.close()
+        await proxy.close()
 
 
 async def test_close_while_reconnecting(new_broker, redis_server):
