@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 
 from persistence.broker import (
+    BrokerError,
     BrokerListener,
     BrokerUnavailableError,
     describe_url,
@@ -27,10 +28,12 @@ CONNECTION_ERRORS = (
     asyncpg.InterfaceError,  # "connection is closed"
     asyncpg.PostgresConnectionError,  # SQLSTATE class 08
     asyncpg.exceptions.OperatorInterventionError,  # SQLSTATE class 57: terminated backend, shutdown
+    # asyncpg 0.32 raises InternalClientError ("cannot switch to state 11; another operation (2)
+    # is in progress") for a query sent while it still reads the error of a terminated backend.
+    asyncpg.InternalClientError,
 )
-# asyncpg 0.32 raises InternalClientError ("cannot switch to state 11; another operation (2) is
-# in progress") for a query sent while it still reads the error of a backend just terminated.
-PUBLISH_ERRORS = (*CONNECTION_ERRORS, asyncpg.InternalClientError)
+# Also a failed login, a missing database or too many connections: reasons to retry a connection.
+SERVER_ERRORS = (*CONNECTION_ERRORS, asyncpg.PostgresError)
 
 
 class PostgresBroker:
@@ -78,7 +81,7 @@ class PostgresBroker:
                 timeout=self._connect_timeout,
                 server_settings=self._publish_settings,
             )
-        except CONNECTION_ERRORS as error:
+        except SERVER_ERRORS as error:
             await self._close_connections()
             raise BrokerUnavailableError(
                 f"cannot connect to the PostgreSQL broker at {self._where}: {error}"
@@ -115,11 +118,15 @@ class PostgresBroker:
             try:
                 await pool.execute("SELECT pg_notify($1, $2)", channel, payload, timeout=self._connect_timeout)
                 return
-            except PUBLISH_ERRORS as error:
+            except CONNECTION_ERRORS as error:
                 if attempt == 2:
                     raise BrokerUnavailableError(
                         f"publishing on channel {channel} failed: PostgreSQL at {self._where} is unreachable ({error})"
                     ) from error
+            except asyncpg.PostgresError as error:
+                raise BrokerError(
+                    f"publishing on channel {channel} failed on PostgreSQL at {self._where}: {error}"
+                ) from error
 
     def add_listener(self, channel: str, listener: BrokerListener) -> None:
         validate_channel(channel)
@@ -159,7 +166,7 @@ class PostgresBroker:
                 return True
             try:
                 await connection.add_listener(channel, self._on_notification)
-            except CONNECTION_ERRORS as error:
+            except SERVER_ERRORS as error:
                 logger.info("LISTEN on channel %s waits for the reconnect to %s: %s", channel, self._where, error)
                 return False
             self._listening.add(channel)
@@ -221,7 +228,7 @@ class PostgresBroker:
                 async with self._connection_lock:
                     assert self._connection is not None
                     await self._connection.fetchval("SELECT 1", timeout=self._connect_timeout)
-            except CONNECTION_ERRORS as error:
+            except SERVER_ERRORS as error:
                 return f"health check failed: {error!r}"
 
     async def _reconnect(self) -> asyncpg.Connection:
@@ -234,7 +241,7 @@ class PostgresBroker:
             attempt = self._backoff.attempts
             try:
                 connection = await self._open()
-            except CONNECTION_ERRORS as error:
+            except SERVER_ERRORS as error:
                 # The first attempts are all logged, then every tenth, so that a long outage stays readable.
                 if attempt <= 3 or attempt % 10 == 0:
                     logger.warning("reconnect attempt %d to PostgreSQL at %s failed: %s", attempt, self._where, error)

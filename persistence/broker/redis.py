@@ -11,9 +11,11 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from persistence.broker import (
+    BrokerError,
     BrokerListener,
     BrokerUnavailableError,
     describe_url,
@@ -24,8 +26,9 @@ from persistence.broker.listeners import Backoff, ListenerRegistry
 
 logger = logging.getLogger(__name__)
 
-# Builtin TimeoutError is an OSError; asyncio.timeout() raises it.
-CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+# RedisError covers lost connections, timeouts and rejected commands such as a failed AUTH.
+# Builtin TimeoutError, which asyncio.timeout() raises, is an OSError.
+REDIS_ERRORS = (RedisError, OSError)
 
 
 class RedisBroker:
@@ -78,14 +81,15 @@ class RedisBroker:
         self._publisher = self._client(retries=1)
         self._subscriber = self._client(retries=0)
         try:
-            self._pubsub, early_messages = await self._open()
-        except CONNECTION_ERRORS as error:
+            pubsub, early_messages = await self._open()
+        except REDIS_ERRORS as error:
             await self._close_clients()
             raise BrokerUnavailableError(f"cannot connect to the Redis broker at {self._where}: {error}") from error
-        self._reader = asyncio.create_task(self._run(), name="redis-broker-reader")
         logger.info("broker connected to Redis at %s, channels: %s", self._where, self._listeners.channels())
+        self._pubsub = pubsub
         for channel, payload in early_messages:
             await self._listeners.deliver(channel, payload)
+        self._reader = asyncio.create_task(self._run(), name="redis-broker-reader")
 
     async def close(self) -> None:
         tasks = [task for task in (self._reader, *self._background) if task is not None]
@@ -111,10 +115,12 @@ class RedisBroker:
             )
         try:
             await publisher.publish(channel, payload)
-        except CONNECTION_ERRORS as error:
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
             raise BrokerUnavailableError(
                 f"publishing on channel {channel} failed: Redis at {self._where} is unreachable ({error})"
             ) from error
+        except RedisError as error:
+            raise BrokerError(f"publishing on channel {channel} failed on Redis at {self._where}: {error}") from error
 
     def add_listener(self, channel: str, listener: BrokerListener) -> None:
         validate_channel(channel)
@@ -174,7 +180,7 @@ class RedisBroker:
                 return False
             try:
                 await pubsub.subscribe(channel)
-            except CONNECTION_ERRORS as error:
+            except REDIS_ERRORS as error:
                 logger.info(
                     "subscribing channel %s waits for the reconnect to Redis at %s: %s", channel, self._where, error
                 )
@@ -231,9 +237,10 @@ class RedisBroker:
             assert pubsub is not None
             try:
                 await self._read(pubsub)
-            except CONNECTION_ERRORS as error:
+            except REDIS_ERRORS as error:
                 logger.warning("broker lost its connection to Redis at %s: %s; reconnecting", self._where, error)
             except Exception:
+                # An unexpected reply or a bug here must not end the listening for good.
                 logger.exception("broker failed reading from Redis at %s; reconnecting", self._where)
             self._pubsub = None
             self._release_confirmations()
@@ -274,7 +281,7 @@ class RedisBroker:
             attempt = self._backoff.attempts
             try:
                 opened = await self._open()
-            except CONNECTION_ERRORS as error:
+            except REDIS_ERRORS as error:
                 # The first attempts are all logged, then every tenth, so that a long outage stays readable.
                 if attempt <= 3 or attempt % 10 == 0:
                     logger.warning("reconnect attempt %d to Redis at %s failed: %s", attempt, self._where, error)
@@ -297,13 +304,13 @@ class RedisBroker:
     async def _discard(self, pubsub: PubSub | None) -> None:
         if pubsub is None:
             return
-        with contextlib.suppress(*CONNECTION_ERRORS):
+        with contextlib.suppress(*REDIS_ERRORS):
             await pubsub.aclose()
 
     async def _close_clients(self) -> None:
         for client in (self._publisher, self._subscriber):
             if client is not None:
-                with contextlib.suppress(*CONNECTION_ERRORS):
+                with contextlib.suppress(*REDIS_ERRORS):
                     await client.aclose()
         self._publisher = None
         self._subscriber = None

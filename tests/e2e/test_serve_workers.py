@@ -70,3 +70,17 @@ async def test_workers_share_redis_broker(serve):
         return sum(1 for client in clients if client["name"] == name) == 2
 
     await wait_until(every_worker_subscribes, "two Redis broker connections, one per worker")
+
+
+def test_unreachable_broker_stops_start(tmp_path):
+    broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    result = subprocess.run(
+        [pgbs_command(), "serve", "--port", str(free_port())],
+        env=serve_environment(tmp_path, broker_url),
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+    )
+
+    assert result.returncode != 0
+    assert "cannot connect to the Redis broker at redis://127.0.0.1:" in result.stderr

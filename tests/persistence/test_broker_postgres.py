@@ -128,6 +128,14 @@ async def test_start_with_unreachable_server_fails(new_broker):
         await broker.start()
 
 
+async def test_start_with_missing_database_fails(new_broker):
+    url = urlsplit(POSTGRES_URL)._replace(path=f"/missing_{uuid.uuid4().hex}").geturl()
+    broker = new_broker(url)
+
+    with pytest.raises(BrokerUnavailableError, match="cannot connect to the PostgreSQL broker at .*does not exist"):
+        await broker.start()
+
+
 async def test_publish_before_start_fails(new_broker):
     broker = new_broker()
 
