@@ -76,8 +76,8 @@ class RedisBroker:
     async def start(self) -> None:
         if self._reader is not None:
             return
-        # A publish on a pooled connection that Redis closed gets one immediate retry on a
-        # new connection; the subscriber gets none, because this broker reconnects it itself.
+        # A publish on a pooled connection that Redis closed is retried once on a new connection.
+        # The subscriber gets no retry, because this broker reconnects it itself.
         self._publisher = self._client(retries=1)
         self._subscriber = self._client(retries=0)
         try:
@@ -253,7 +253,7 @@ class RedisBroker:
                 await self._listeners.deliver(channel, payload)
 
     async def _read(self, pubsub: PubSub) -> None:
-        """Deliver messages until the connection fails; an idle connection must answer a PING."""
+        """Deliver messages until the connection fails; an idle connection must reply to a PING."""
         awaiting_pong = False
         while True:
             message = await pubsub.get_message(timeout=self._health_check_seconds)

@@ -82,8 +82,8 @@ async def test_map_update_reaches_other_instance(serve, services, broker_url):
         async with Client(transport=transport) as session:
             updates = session.subscribe(GraphQLRequest(MAP_UPDATES, variable_values={"after": 0}))
             async with asyncio.timeout(WAIT_SECONDS):
-                # The first update is replayed from the event log, so the subscription is live after it;
-                # the second can only arrive through the broker, since it is committed by the other process.
+                # The first update is replayed from the event log, so the subscription is live after it.
+                # The second is committed by the other process, so it can only arrive through the broker.
                 replayed = await anext(updates)
                 await create_activity(client, company.token, request_id, "Robotics day")
                 live = await anext(updates)

@@ -24,15 +24,15 @@ class FailingListener:
 @pytest.fixture(params=list(BROKER_URLS))
 async def new_broker(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], Broker]]:
     """A factory of brokers of one kind; the fixture closes every broker it made."""
-    made: list[Broker] = []
+    brokers: list[Broker] = []
 
     def make() -> Broker:
         broker = create_broker(BROKER_URLS[request.param])
-        made.append(broker)
+        brokers.append(broker)
         return broker
 
     yield make
-    for broker in made:
+    for broker in brokers:
         await broker.close()
 
 

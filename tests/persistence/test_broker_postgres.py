@@ -31,15 +31,15 @@ def with_application_name(url: str, name: str) -> str:
 
 @pytest.fixture
 async def new_broker() -> AsyncIterator[Callable[..., PostgresBroker]]:
-    made: list[PostgresBroker] = []
+    brokers: list[PostgresBroker] = []
 
     def make(url: str = POSTGRES_URL, **options: float) -> PostgresBroker:
         broker = PostgresBroker(url, **options)
-        made.append(broker)
+        brokers.append(broker)
         return broker
 
     yield make
-    for broker in made:
+    for broker in brokers:
         await broker.close()
 
 

@@ -27,15 +27,15 @@ from tests.persistence.broker_helpers import (
 
 @pytest.fixture
 async def new_broker() -> AsyncIterator[Callable[..., RedisBroker]]:
-    made: list[RedisBroker] = []
+    brokers: list[RedisBroker] = []
 
     def make(url: str = REDIS_URL, **options: float) -> RedisBroker:
         broker = RedisBroker(url, **options)
-        made.append(broker)
+        brokers.append(broker)
         return broker
 
     yield make
-    for broker in made:
+    for broker in brokers:
         await broker.close()
 
 
