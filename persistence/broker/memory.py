@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-from collections import defaultdict
-
-from persistence.broker import BrokerListener
-
-logger = logging.getLogger(__name__)
+from persistence.broker import BrokerListener, validate_channel, validate_payload
+from persistence.broker.listeners import ListenerRegistry
 
 
 class MemoryBroker:
+    """Delivers payloads within one process; it needs no `start()` and never disconnects."""
+
     def __init__(self) -> None:
-        self._listeners: dict[str, list[BrokerListener]] = defaultdict(list)
+        self._listeners = ListenerRegistry()
 
     async def start(self) -> None:
         return None
@@ -21,11 +19,13 @@ class MemoryBroker:
         self._listeners.clear()
 
     async def publish(self, channel: str, payload: str) -> None:
-        for listener in list(self._listeners[channel]):
-            try:
-                await listener.on_message(payload)
-            except Exception:
-                logger.exception("listener on channel %s failed on payload %s", channel, payload)
+        validate_channel(channel)
+        validate_payload(payload)
+        await self._listeners.deliver(channel, payload)
 
     def add_listener(self, channel: str, listener: BrokerListener) -> None:
-        self._listeners[channel].append(listener)
+        validate_channel(channel)
+        self._listeners.add(channel, listener)
+
+    async def subscribe(self, channel: str, listener: BrokerListener) -> None:
+        self.add_listener(channel, listener)
