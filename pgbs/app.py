@@ -19,6 +19,8 @@ from strawberry.exceptions import ConnectionRejectionError
 
 from domain import accounts
 from domain.clock import Clock
+from domain.locations import warm_up as load_city_positions
+from domain.map_feed import MapFeed
 from domain.passwords import PasswordHasher
 from domain.services import Services
 from mailer.delivery import DeliveryWorker, SmtpSender
@@ -33,6 +35,8 @@ from schema.context import Context
 logger = logging.getLogger(__name__)
 
 BEARER = "bearer "
+# Open operations one WebSocket connection may run at once; one more gets an error message.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -80,13 +84,16 @@ class GraphQLEndpoint(GraphQL):
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     clock = clock or Clock()
+    database = Database(settings.database_url)
+    broker = create_broker(settings.broker_url)
     return Services(
         settings=settings,
-        database=Database(settings.database_url),
+        database=database,
         clock=clock,
         mail=Outbox(clock, delivery_enabled=settings.smtp_host is not None),
         passwords=PasswordHasher(),
-        broker=create_broker(settings.broker_url),
+        broker=broker,
+        map_feed=MapFeed(database, broker),
     )
 
 
@@ -100,6 +107,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         keep_alive=True,
         keep_alive_interval=15,
         connection_init_wait_timeout=timedelta(seconds=10),
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
     )
 
     async def healthz(request: Request) -> Response:
@@ -113,6 +121,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.broker.start()
+        await asyncio.to_thread(load_city_positions)
+        if services.map_feed is not None:
+            await services.map_feed.start()
         tasks: list[asyncio.Task] = []
         if settings.smtp_host is not None:
             worker = DeliveryWorker(
@@ -130,6 +141,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if services.map_feed is not None:
+                await services.map_feed.stop()
             await services.broker.close()
             await services.database.dispose()
 

@@ -13,6 +13,7 @@ from schema.extensions import MaskUnexpectedErrors
 @lru_cache(maxsize=1)
 def build_schema() -> strawberry.Schema:
     from resolvers.accounts import AccountMutation, AccountQuery
+    from resolvers.activities import ActivityMutation, ActivityQuery, ActivitySubscription
     from resolvers.contact_requests import ContactRequestMutation, ContactRequestQuery
     from resolvers.nodes import NodeQuery
 
@@ -22,6 +23,7 @@ def build_schema() -> strawberry.Schema:
             NodeQuery,
             AccountQuery,
             ContactRequestQuery,
+            ActivityQuery,
         ),
     )
     mutation = merge_types(
@@ -29,9 +31,18 @@ def build_schema() -> strawberry.Schema:
         (
             AccountMutation,
             ContactRequestMutation,
+            ActivityMutation,
         ),
     )
-    return strawberry.Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])
+    subscription = merge_types(
+        "Subscription",
+        (
+            ActivitySubscription,
+        ),
+    )
+    return strawberry.Schema(
+        query=query, mutation=mutation, subscription=subscription, extensions=[MaskUnexpectedErrors]
+    )
 
 
 def schema_sdl() -> str:
