@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -28,6 +27,7 @@ from mailer.outbox import Outbox
 from persistence.broker import create_broker
 from persistence.database import Database
 from pgbs.settings import Settings
+from pgbs.websocket import CONNECTION_INIT_TIMEOUT, LegacyGraphQLWSHandler
 from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
@@ -49,6 +49,8 @@ def bearer_token(header: str | None) -> str | None:
 
 class GraphQLEndpoint(GraphQL):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
+
+    graphql_ws_handler_class = LegacyGraphQLWSHandler
 
     def __init__(self, services: Services, **options: Any) -> None:
         super().__init__(build_schema(), **options)
@@ -106,7 +108,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         graphql_ide="graphiql",
         keep_alive=True,
         keep_alive_interval=15,
-        connection_init_wait_timeout=timedelta(seconds=10),
+        connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
         max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
     )
 
