@@ -17,6 +17,7 @@ from persistence import search_index
 from persistence.database import Database
 from persistence.models import ActivityProfile, Member, Organisation
 from domain.clock import Clock
+from pgbs.demo_activities import seed_activities
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ async def seed(settings: Settings, *, if_empty: bool) -> int:
                         email_preferences={"reminders": True, "notifications": True},
                     ),
                 )
+            activities_added = await seed_activities(session, now)
+            logger.info("demo data: %d activities added to the campaign map", activities_added)
         logger.info(
             "demo data written: sign in as %s (coordinator) or %s, password %r",
             COORDINATOR[2], DEMO_MEMBERS[0][2], DEMO_PASSWORD,
