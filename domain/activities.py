@@ -88,7 +88,7 @@ def is_party(member: Member, request: ContactRequest) -> bool:
 
 
 def can_see_activity(viewer: Member | None, request: ContactRequest | None) -> bool:
-    """Whether the viewer sees an activity of `request`: its two parties and coordinators do."""
+    """Return whether the viewer may see the activities of `request`: its two parties and coordinators may."""
     if viewer is None or request is None:
         return False
     return viewer.is_coordinator or is_party(viewer, request)

@@ -5,7 +5,7 @@ more). A name matches case- and accent-insensitively, first against the
 GeoNames name, then against its alternate names; among several matches the
 most populous city wins. A country's centre is the population-weighted mean
 position of its cities in the same data set, so it lies where people live
-(for France, between Paris and Lyon) rather than at a geometric centroid.
+(for France, about 47.3 N 2.9 E) rather than at a geometric centroid.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The public campaign map: what an activity shows to everyone, and the record of each change.
 
-A snapshot holds no personal data: no member names and no e-mail addresses,
+A snapshot contains no personal data: no member names and no e-mail addresses,
 only the organisations' names and a town-level position.
 """
 
@@ -47,6 +47,8 @@ async def record_change(
     company_name: str,
 ) -> MapEvent:
     """Append the change to the map event log and publish its sequence once the transaction commits."""
+    # NOTE: an event is filed under the activity's country after the change, so an edit that moves an
+    # activity to another country is not shown to subscribers filtering on the country it left.
     event = await map_log.append(
         session,
         kind=kind.name,

@@ -79,7 +79,7 @@ class MapFeed:
         """Stop delivering and end every open subscription."""
         self._running = False
         for subscription in list(self._subscriptions):
-            # A None in the queue tells the subscriber to finish.
+            # A None in the queue ends the subscriber's loop.
             with contextlib.suppress(asyncio.QueueFull):
                 subscription.queue.put_nowait(None)
         logger.info("map feed stopped with %d open subscriptions", len(self._subscriptions))

@@ -19,8 +19,10 @@ from persistence.models import Activity, ContactRequest, Member, Organisation
 
 
 async def get_activity(session: AsyncSession, activity_id: int, *, lock: bool = False) -> Activity | None:
-    """Read the row afresh; `lock` holds a row lock until the transaction ends (PostgreSQL only,
-    since an SQLite write transaction already holds the database write lock)."""
+    """Read the row afresh, with a row lock until the transaction ends when `lock` is true.
+
+    The lock applies on PostgreSQL only. On SQLite a write transaction already holds the database write lock.
+    """
     return await session.get(Activity, activity_id, populate_existing=True, with_for_update=lock or None)
 
 

@@ -96,7 +96,7 @@ class ActivityMutation:
             return ActivityPayload(user_errors=user_errors(error))
         return ActivityPayload(activity=Activity.from_row(row))
 
-    @strawberry.mutation(description="Record that the activity took place; it is frozen and coordinators are told.")
+    @strawberry.mutation(description="Record that the activity took place; it is frozen and coordinators are e-mailed.")
     async def close_activity(
         self, info: Info, id: strawberry.ID, students_reached: int | None = None, summary: str | None = None
     ) -> ActivityPayload:
