@@ -300,15 +300,15 @@ async def edit(services: Services, viewer: Member, activity_id: int | None, chan
         activity = await _load_for_party(session, viewer, activity_id)
         if activity.status == CLOSED:
             raise _closed(activity)
-        school_name, company_name = await _organisation_names(session, activity)
-        school = await session.get(Organisation, activity.school_id)
+        organisations = await member_table.get_organisations(session, [activity.school_id, activity.company_id])
+        school, company = organisations[activity.school_id], organisations[activity.company_id]
         values.update(_place(location, school))
         if not await activity_table.change_if_current(
             session, activity.id, activity.version, PLANNED, updated_at=now, **values
         ):
             raise await _stale(session, activity.id)
         activity = await activity_table.get_activity(session, activity.id)
-        await record_change(services, session, MapUpdateKind.UPDATED, activity, school_name, company_name)
+        await record_change(services, session, MapUpdateKind.UPDATED, activity, school.name, company.name)
     logger.info("activity %s edited by member %s (version %s)", activity.id, viewer.id, activity.version)
     return activity
 
