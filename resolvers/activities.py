@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from domain import activities, reports
+from domain.activities import can_see_activity
 from domain.errors import DomainError, Forbidden
 from persistence import activities as activity_table
 from schema.activities import (
@@ -17,9 +18,12 @@ from schema.activities import (
     CampaignReport,
     MapActivity,
     MapUpdate,
+    before_id_of,
+    build_connection,
     clean_country_argument,
-    list_activities,
+    empty_connection,
 )
+from schema.connections import page_size
 from schema.context import Context
 from schema.enums import ActivityStatus
 from schema.errors import ForbiddenError, user_errors
@@ -32,6 +36,34 @@ Info = strawberry.Info[Context, None]
 def _key(global_id: str, type_name: str) -> int | None:
     decoded = decode_global_id(global_id, type_name)
     return decoded[1] if decoded else None
+
+
+async def list_activities(
+    info: Info,
+    *,
+    contact_request_id: int | None,
+    status: ActivityStatus | None,
+    first: int | None,
+    after: str | None,
+) -> ActivityConnection:
+    """Return the activities the viewer may see: all for a coordinator, else those of their requests."""
+    viewer = info.context.require_viewer()
+    limit = page_size(first)
+    before_id = before_id_of(after)
+    if contact_request_id is not None:
+        request = await info.context.loaders.contact_request.load(contact_request_id)
+        if not can_see_activity(viewer, request):
+            return empty_connection()
+    async with info.context.services.database.read() as session:
+        rows, total = await activity_table.list_activities(
+            session,
+            member_id=None if viewer.is_coordinator else viewer.id,
+            contact_request_id=contact_request_id,
+            status=status.name if status else None,
+            before_id=before_id,
+            limit=limit + 1,
+        )
+    return build_connection(rows, total, limit)
 
 
 @strawberry.type

@@ -9,10 +9,9 @@ import pycountry
 import strawberry
 from graphql import GraphQLError
 
-from domain.activities import ActivityChanges, LocationChanges, can_see_activity
+from domain.activities import ActivityChanges, LocationChanges
 from domain.locations import public_coordinate
 from domain.reports import CampaignFigures
-from persistence import activities as activity_table
 from persistence.models import Activity as ActivityRow
 from persistence.models import MapEvent
 from schema.connections import PageInfo, decode_cursor, encode_cursor, page_size
@@ -176,7 +175,7 @@ class ActivityPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _before_id(after: str | None) -> int | None:
+def before_id_of(after: str | None) -> int | None:
     position = decode_cursor(after)
     if position and isinstance(position[0], int):
         return position[0]
@@ -198,40 +197,12 @@ def empty_connection() -> ActivityConnection:
     return ActivityConnection(edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0)
 
 
-async def list_activities(
-    info: Info,
-    *,
-    contact_request_id: int | None,
-    status: ActivityStatus | None,
-    first: int | None,
-    after: str | None,
-) -> ActivityConnection:
-    """Return the activities the viewer may see: all for a coordinator, else those of their requests."""
-    viewer = info.context.require_viewer()
-    limit = page_size(first)
-    before_id = _before_id(after)
-    if contact_request_id is not None:
-        request = await info.context.loaders.contact_request.load(contact_request_id)
-        if not can_see_activity(viewer, request):
-            return empty_connection()
-    async with info.context.services.database.read() as session:
-        rows, total = await activity_table.list_activities(
-            session,
-            member_id=None if viewer.is_coordinator else viewer.id,
-            contact_request_id=contact_request_id,
-            status=status.name if status else None,
-            before_id=before_id,
-            limit=limit + 1,
-        )
-    return build_connection(rows, total, limit)
-
-
 async def request_activities(
     info: Info, contact_request_id: int, status: ActivityStatus | None, first: int | None, after: str | None
 ) -> ActivityConnection:
     """Return a contact request's activities; batched across the requests of one response."""
     limit = page_size(first)
-    key = (contact_request_id, status.name if status else None, limit + 1, _before_id(after))
+    key = (contact_request_id, status.name if status else None, limit + 1, before_id_of(after))
     rows, total = await info.context.loaders.activities_of_request.load(key)
     return build_connection(rows, total, limit)
 
