@@ -195,3 +195,18 @@ async def test_errors_inside_subscription_are_masked(live_server, services, monk
     assert "Internal server error." in text
     await connection.close()
     await wait_until(lambda: services.map_feed.subscription_count == 0, "subscription released")
+
+
+async def test_unknown_country_rejected(live_server, services):
+    connection = await open_transport_ws(live_server.ws_url)
+    document = 'subscription { mapUpdates(countryCode: "XX") { sequence } }'
+    await connection.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": document}}))
+
+    async with asyncio.timeout(WAIT):
+        message = json.loads(await connection.recv())
+
+    assert message["id"] == "1"
+    assert "BAD_USER_INPUT" in json.dumps(message)
+    assert "'XX'" in json.dumps(message)
+    await connection.close()
+    await wait_until(lambda: services.map_feed.subscription_count == 0, "no subscription left")

@@ -350,3 +350,23 @@ async def test_report_counts_requests_pending_over_14_days(client, services, clo
 
     assert {row["status"]: row["count"] for row in report["contactRequests"]}["PENDING"] == 2
     assert report["contactRequestsPendingOver14Days"] == 1
+
+
+async def test_activities_nested_fields_batched(client, services, pair):
+    other_company = await active_member(client, services, "partner@company.example", kind="COMPANY")
+    other_request = await send_request(client, pair.school, other_company)
+    await accept_request(client, other_company, other_request)
+    for number in range(3):
+        await create(client, pair.school, pair.request_id, title=f"First pair {number}")
+        await create(client, pair.school, other_request, title=f"Second pair {number}")
+
+    one = await count_queries(services, client.execute(LIST, {"first": 1}, token=pair.school.token))
+    six = await count_queries(services, client.execute(LIST, {"first": 6}, token=pair.school.token))
+    listed = (await client.execute(LIST, {"first": 6}, token=pair.school.token))["activities"]
+
+    assert listed["totalCount"] == 6
+    assert {edge["node"]["company"]["name"] for edge in listed["edges"]} == {
+        "Rhône Robotics",
+        "Company of partner",
+    }
+    assert six == one
