@@ -195,7 +195,7 @@ async def _school_and_company(session: AsyncSession, request: ContactRequest) ->
         raise DomainError(
             ErrorCode.INVALID,
             "Activities need a school and a company, but the two parties of this contact request "
-            "are no longer one of each; check both organisations in the profiles.",
+            "are no longer one of each. Check both organisations in the profiles.",
             ("contactRequestId",),
         )
     return school, company
@@ -212,7 +212,7 @@ def _require_party(viewer: Member, request: ContactRequest | None, not_found: Do
     if not is_party(viewer, request):
         raise DomainError(
             ErrorCode.NOT_ALLOWED,
-            "Only the two parties of the contact request plan its activities; coordinators only see them.",
+            "Only the two parties of the contact request can plan its activities. Coordinators can only view them.",
             not_found.problems[0].field,
         )
     return request
@@ -247,7 +247,7 @@ async def _stale(session: AsyncSession, activity_id: int) -> DomainError:
         return _closed(current)
     return DomainError(
         ErrorCode.CONFLICT,
-        "The activity was changed by someone else at the same time; load it again and repeat your change.",
+        "The activity was changed by someone else at the same time. Load it again and repeat your change.",
         ("id",),
     )
 
@@ -269,7 +269,7 @@ async def create(
         if request.status != ContactRequestStatus.ACCEPTED.name:
             raise DomainError(
                 ErrorCode.INVALID_STATUS,
-                f"This contact request is {request.status.lower()}; activities are planned once it is accepted.",
+                f"This contact request is {request.status.lower()}. Activities can be planned once it is accepted.",
                 ("contactRequestId",),
             )
         school, company = await _school_and_company(session, request)
