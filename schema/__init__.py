@@ -29,6 +29,7 @@ class Schema(strawberry.Schema):
 @lru_cache(maxsize=1)
 def build_schema() -> strawberry.Schema:
     from resolvers.accounts import AccountMutation, AccountQuery
+    from resolvers.activities import ActivityMutation, ActivityQuery, ActivitySubscription
     from resolvers.contact_requests import ContactRequestMutation, ContactRequestQuery
     from resolvers.data_rights import DataRightsMutation, DataRightsQuery
     from resolvers.invitations import InvitationMutation
@@ -43,6 +44,7 @@ def build_schema() -> strawberry.Schema:
             ContactRequestQuery,
             DataRightsQuery,
             SearchQuery,
+            ActivityQuery,
         ),
     )
     mutation = merge_types(
@@ -52,9 +54,16 @@ def build_schema() -> strawberry.Schema:
             ContactRequestMutation,
             InvitationMutation,
             DataRightsMutation,
+            ActivityMutation,
         ),
     )
-    return Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])
+    subscription = merge_types(
+        "Subscription",
+        (
+            ActivitySubscription,
+        ),
+    )
+    return Schema(query=query, mutation=mutation, subscription=subscription, extensions=[MaskUnexpectedErrors])
 
 
 def schema_sdl() -> str:

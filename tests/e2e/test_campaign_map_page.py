@@ -31,7 +31,6 @@ from tests.graphql_client import GraphQLClient
 
 pytestmark = pytest.mark.e2e
 
-NEEDS_MAP_API = "needs campaignMap and mapUpdates"
 
 SEND_CONTACT_REQUEST = """
 mutation Send($recipientId: ID!, $message: String!) {
@@ -168,7 +167,6 @@ def test_map_embedded_on_phone_focuses_country(server: ServerProcess, embedding_
     assert console_errors(browser) == []
 
 
-@pytest.mark.skip(reason=NEEDS_MAP_API)
 async def test_map_shows_new_activity_live(server: ServerProcess, api: GraphQLClient, services: Services, browser) -> None:
     token, request_id = await accepted_contact_request(api, services)
     browser.get(f"{server.base_url}/map")
@@ -201,7 +199,6 @@ async def test_map_shows_new_activity_live(server: ServerProcess, api: GraphQLCl
     assert console_errors(browser) == []
 
 
-@pytest.mark.skip(reason=NEEDS_MAP_API)
 async def test_map_replays_missed_update(
     server: ServerProcess, api: GraphQLClient, services: Services, browser, tmp_path: Path
 ) -> None:

@@ -15,11 +15,7 @@ from tests.factories import active_member
 from tests.graphql_client import GraphQLClient
 from tests.persistence.broker_helpers import POSTGRES_URL, REDIS_URL, WAIT_SECONDS
 
-pytestmark = [
-    pytest.mark.e2e,
-    # TODO: the mapUpdates subscription and createActivity are built on another branch; remove this mark once merged.
-    pytest.mark.skip(reason="needs the campaign map"),
-]
+pytestmark = [pytest.mark.e2e]
 
 SEND_REQUEST = """
 mutation Send($recipient: ID!, $message: String!) {
