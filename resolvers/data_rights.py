@@ -8,7 +8,8 @@ from domain import calendar, erasure, export, preferences
 from domain.errors import DomainError
 from schema.accounts import UserPayload
 from schema.context import Context
-from schema.data_rights import DeletePayload, EmailPreferencesInput
+from schema.data_rights import EmailPreferencesInput
+from schema.payloads import DeletePayload
 from schema.errors import user_errors
 from schema.node import encode_global_id
 from schema.scalars import JSON

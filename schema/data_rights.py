@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from domain.preferences import EmailPreferenceChanges
-from schema.errors import UserError
 
 
 @strawberry.type(description="Which optional e-mails the member receives.")
@@ -23,9 +22,3 @@ class EmailPreferencesInput:
 
     def to_domain(self) -> EmailPreferenceChanges:
         return EmailPreferenceChanges(reminders=self.reminders, notifications=self.notifications)
-
-
-@strawberry.type
-class DeletePayload:
-    deleted_id: strawberry.ID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
