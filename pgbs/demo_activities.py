@@ -8,6 +8,7 @@ come from the member demo data; a pair with a missing member is skipped.
 from __future__ import annotations
 
 import logging
+import random
 from datetime import date, datetime, timedelta
 
 from sqlmodel import select
@@ -21,6 +22,17 @@ from persistence.contact_requests import open_request_between
 from persistence.models import Activity, ContactRequest, Member
 
 logger = logging.getLogger(__name__)
+
+# How many accepted requests of made-up members get an activity, so the map shows the whole of Europe.
+GENERATED_ACTIVITY_COUNT = 80
+GENERATED_TITLES = (
+    "Science morning", "Ask an engineer", "Hands-on workshop", "Career talk", "Lab visit", "Coding club",
+    "Field day", "Project week",
+)
+GENERATED_TOPICS = (
+    "MATHEMATICS", "PHYSICS", "CHEMISTRY", "BIOLOGY", "COMPUTER_SCIENCE", "ENGINEERING", "TECHNOLOGY",
+    "EARTH_AND_ENVIRONMENT", "SPACE", "HEALTH_AND_MEDICINE", "ENERGY", "ROBOTICS", "DATA_AND_AI",
+)
 
 
 # (school e-mail, company e-mail, title, city, country, days from today, format, topics, students reached or
@@ -87,48 +99,110 @@ async def seed_activities(session: AsyncSession, now: datetime) -> int:
         )
         if exists.first() is not None:
             continue
-
         starts_on: date = today + timedelta(days=days)
-        place = locate(city, country)
-        activity = Activity(
-            contact_request_id=request.id,
-            school_id=school.organisation_id,
-            company_id=company.organisation_id,
-            title=title,
-            description=f"{title}: a classroom activity planned by a teacher and a STEM professional.",
-            status="PLANNED",
-            starts_on=starts_on,
-            ends_on=starts_on,
-            length="HALF_DAY",
-            format=format_,
-            stem_topics=topics,
-            age_groups=["AGES_13_15", "AGES_16_19"],
-            expected_students=reached or 25,
-            city=city,
-            country_code=country,
-            latitude=place.latitude,
-            longitude=place.longitude,
-            location_approximate=place.approximate,
-            created_by_id=school.id,
-            created_at=now,
-            updated_at=now,
-        )
-        await member_table.add(session, activity)
-        organisations = await member_table.get_organisations(session, [activity.school_id, activity.company_id])
-        names = (organisations[activity.school_id].name, organisations[activity.company_id].name)
-        await _record(session, "CREATED", activity, names, now)
+        await _plant(session, request, school, company, title, city, country, starts_on, format_, topics, reached, now)
+        added += 1
+    return added + await _seed_generated_activities(session, now)
 
-        if reached is not None:
-            activity.status = "CLOSED"
-            activity.students_reached = reached
-            activity.summary = "The students asked many questions and want a second visit."
-            activity.closed_at = now
-            activity.closed_by_id = school.id
-            activity.version += 1
-            await member_table.add(session, activity)
-            await _record(session, "CLOSED", activity, names, now)
+
+async def _seed_generated_activities(session: AsyncSession, now: datetime) -> int:
+    """Plan one activity under each of the first accepted requests of made-up members, in the school's town.
+
+    Accepted requests are taken in id order and the choices are drawn from a
+    generator seeded with the request id, so the same campaign comes out every time.
+    """
+    # The first accepted requests, whether or not they have activities, so a second run adds nothing.
+    rows = await session.exec(
+        select(ContactRequest)
+        .where(ContactRequest.status == "ACCEPTED")
+        .order_by(ContactRequest.id)
+        .limit(GENERATED_ACTIVITY_COUNT)
+    )
+    added = 0
+    for request in rows.all():
+        planned = await session.exec(select(Activity.id).where(Activity.contact_request_id == request.id))
+        if planned.first() is not None:
+            continue
+        members = await member_table.get_members(session, [request.sender_id, request.recipient_id])
+        organisation_ids = [member.organisation_id for member in members.values() if member.organisation_id]
+        organisations = await member_table.get_organisations(session, organisation_ids)
+        by_kind = {organisations[member.organisation_id].kind: member for member in members.values()
+                   if member.organisation_id in organisations}
+        school, company = by_kind.get("SCHOOL"), by_kind.get("COMPANY")
+        if school is None or company is None:
+            continue
+        town = organisations[school.organisation_id]
+        if not town.city:
+            continue
+
+        generator = random.Random(request.id)
+        topics = generator.sample(GENERATED_TOPICS, 2)
+        title = f"{generator.choice(GENERATED_TITLES)}: {topics[0].replace('_', ' ').lower()}"
+        days = generator.randint(-120, 150)
+        reached = generator.randint(12, 90) if days < 0 else None
+        format_ = generator.choice(("IN_PERSON", "IN_PERSON", "ONLINE", "HYBRID"))
+        starts_on = now.date() + timedelta(days=days)
+        await _plant(
+            session, request, school, company, title, town.city, town.country_code, starts_on, format_, topics,
+            reached, now,
+        )
         added += 1
     return added
+
+
+async def _plant(
+    session: AsyncSession,
+    request: ContactRequest,
+    school: Member,
+    company: Member,
+    title: str,
+    city: str,
+    country: str,
+    starts_on: date,
+    format_: str,
+    topics: list[str],
+    reached: int | None,
+    now: datetime,
+) -> None:
+    """Write one activity, closed when `reached` is given, with its map events."""
+    place = locate(city, country)
+    activity = Activity(
+        contact_request_id=request.id,
+        school_id=school.organisation_id,
+        company_id=company.organisation_id,
+        title=title,
+        description=f"{title}: a classroom activity planned by a teacher and a STEM professional.",
+        status="PLANNED",
+        starts_on=starts_on,
+        ends_on=starts_on,
+        length="HALF_DAY",
+        format=format_,
+        stem_topics=topics,
+        age_groups=["AGES_13_15", "AGES_16_19"],
+        expected_students=reached or 25,
+        city=city,
+        country_code=country,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        location_approximate=place.approximate,
+        created_by_id=school.id,
+        created_at=now,
+        updated_at=now,
+    )
+    await member_table.add(session, activity)
+    organisations = await member_table.get_organisations(session, [activity.school_id, activity.company_id])
+    names = (organisations[activity.school_id].name, organisations[activity.company_id].name)
+    await _record(session, "CREATED", activity, names, now)
+
+    if reached is not None:
+        activity.status = "CLOSED"
+        activity.students_reached = reached
+        activity.summary = "The students asked many questions and want a second visit."
+        activity.closed_at = now
+        activity.closed_by_id = school.id
+        activity.version += 1
+        await member_table.add(session, activity)
+        await _record(session, "CLOSED", activity, names, now)
 
 
 async def _record(session: AsyncSession, kind: str, activity: Activity, names: tuple[str, str], now: datetime) -> None:
