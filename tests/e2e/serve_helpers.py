@@ -43,10 +43,13 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen[bytes
         broker_url: str, workers: int = 1, database_url: str | None = None
     ) -> tuple[subprocess.Popen[bytes], int]:
         port = free_port()
+        environment = serve_environment(tmp_path, broker_url, database_url)
+        # The service reads the map event log at start-up, so its database must be migrated first.
+        subprocess.run([pgbs_command(), "migrate"], env=environment, check=True, capture_output=True, timeout=120)
         with open(tmp_path / f"serve-{port}.log", "wb") as log:
             process = subprocess.Popen(
                 [pgbs_command(), "serve", "--port", str(port), "--workers", str(workers)],
-                env=serve_environment(tmp_path, broker_url, database_url),
+                env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
