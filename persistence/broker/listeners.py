@@ -1,14 +1,19 @@
-"""Pieces shared by the brokers: the listener registry and the reconnect backoff."""
+"""Pieces shared by the brokers: the listener registry, the reconnect backoff and the reconnect loop."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from persistence.broker import BrokerListener
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class ListenerRegistry:
@@ -71,3 +76,37 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempts = 0
+
+
+async def reopen(
+    open_connection: Callable[[], Awaitable[T]],
+    errors: tuple[type[BaseException], ...],
+    backoff: Backoff,
+    server: str,
+    where: str,
+) -> T:
+    """Call `open_connection` until it succeeds, sleeping `backoff`'s delays between tries, and log the outcome.
+
+    `server` names the kind of server ("Redis") and `where` its log-safe address.
+    """
+    backoff.reset()
+    loop = asyncio.get_running_loop()
+    lost_at = loop.time()
+    while True:
+        await asyncio.sleep(backoff.next_delay())
+        attempt = backoff.attempts
+        try:
+            opened = await open_connection()
+        except errors as error:
+            # The first attempts are all logged, then every tenth, so that a long outage stays readable.
+            if attempt <= 3 or attempt % 10 == 0:
+                logger.warning("reconnect attempt %d to %s at %s failed: %s", attempt, server, where, error)
+            continue
+        logger.info(
+            "broker reconnected to %s at %s on attempt %d, %.1f s after the drop",
+            server,
+            where,
+            attempt,
+            loop.time() - lost_at,
+        )
+        return opened

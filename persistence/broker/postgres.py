@@ -19,7 +19,7 @@ from persistence.broker import (
     validate_channel,
     validate_payload,
 )
-from persistence.broker.listeners import Backoff, ListenerRegistry
+from persistence.broker.listeners import Backoff, ListenerRegistry, reopen
 
 logger = logging.getLogger(__name__)
 
@@ -233,26 +233,7 @@ class PostgresBroker:
 
     async def _reconnect(self) -> asyncpg.Connection:
         """Open a new LISTEN connection, retrying with capped exponential backoff until it succeeds."""
-        self._backoff.reset()
-        loop = asyncio.get_running_loop()
-        lost_at = loop.time()
-        while True:
-            await asyncio.sleep(self._backoff.next_delay())
-            attempt = self._backoff.attempts
-            try:
-                connection = await self._open()
-            except SERVER_ERRORS as error:
-                # The first attempts are all logged, then every tenth, so that a long outage stays readable.
-                if attempt <= 3 or attempt % 10 == 0:
-                    logger.warning("reconnect attempt %d to PostgreSQL at %s failed: %s", attempt, self._where, error)
-                continue
-            logger.info(
-                "broker reconnected to PostgreSQL at %s on attempt %d, %.1f s after the drop",
-                self._where,
-                attempt,
-                loop.time() - lost_at,
-            )
-            return connection
+        return await reopen(self._open, SERVER_ERRORS, self._backoff, "PostgreSQL", self._where)
 
     async def _deliver_queued(self) -> None:
         while True:

@@ -22,7 +22,7 @@ from persistence.broker import (
     validate_channel,
     validate_payload,
 )
-from persistence.broker.listeners import Backoff, ListenerRegistry
+from persistence.broker.listeners import Backoff, ListenerRegistry, reopen
 
 logger = logging.getLogger(__name__)
 
@@ -273,26 +273,7 @@ class RedisBroker:
 
     async def _reconnect(self) -> tuple[PubSub, list[tuple[str, str]]]:
         """Open a new pub/sub connection, retrying with capped exponential backoff until it succeeds."""
-        self._backoff.reset()
-        loop = asyncio.get_running_loop()
-        lost_at = loop.time()
-        while True:
-            await asyncio.sleep(self._backoff.next_delay())
-            attempt = self._backoff.attempts
-            try:
-                opened = await self._open()
-            except REDIS_ERRORS as error:
-                # The first attempts are all logged, then every tenth, so that a long outage stays readable.
-                if attempt <= 3 or attempt % 10 == 0:
-                    logger.warning("reconnect attempt %d to Redis at %s failed: %s", attempt, self._where, error)
-                continue
-            logger.info(
-                "broker reconnected to Redis at %s on attempt %d, %.1f s after the drop",
-                self._where,
-                attempt,
-                loop.time() - lost_at,
-            )
-            return opened
+        return await reopen(self._open, REDIS_ERRORS, self._backoff, "Redis", self._where)
 
     def _release_confirmations(self) -> None:
         """Wake the callers waiting for a subscription on a lost connection; the reconnect subscribes them."""

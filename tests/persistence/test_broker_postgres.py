@@ -161,7 +161,7 @@ async def test_connections_are_named(new_broker):
 
 
 async def test_reconnects_after_backend_terminated(new_broker, caplog):
-    caplog.set_level(logging.INFO, logger="persistence.broker.postgres")
+    caplog.set_level(logging.INFO, logger="persistence.broker")
     name = f"t{uuid.uuid4().hex}"
     channel = unique_channel()
     subscriber = new_broker(with_application_name(POSTGRES_URL, name), reconnect_initial=0.05, reconnect_max=0.2)
@@ -202,7 +202,7 @@ async def test_publish_survives_terminated_publishing_backend(new_broker):
 
 async def test_health_check_notices_silent_connection(new_broker, caplog):
     """A connection that stops carrying data without closing is found by the periodic SELECT 1."""
-    caplog.set_level(logging.INFO, logger="persistence.broker.postgres")
+    caplog.set_level(logging.INFO, logger="persistence.broker")
     parts = urlsplit(POSTGRES_URL)
     proxy = FreezableProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
     await proxy.start()

@@ -129,7 +129,7 @@ async def test_publish_before_start_fails(new_broker):
 
 
 async def test_reconnects_after_server_restart(new_broker, redis_server, caplog):
-    caplog.set_level(logging.INFO, logger="persistence.broker.redis")
+    caplog.set_level(logging.INFO, logger="persistence.broker")
     channel = unique_channel()
     subscriber = new_broker(redis_server.url, reconnect_initial=0.05, reconnect_max=0.2)
     publisher = new_broker(redis_server.url)
@@ -176,7 +176,7 @@ async def test_listener_added_while_down_is_subscribed(new_broker, redis_server)
 
 async def test_health_check_notices_silent_connection(new_broker, redis_server, caplog):
     """A connection that stops carrying data without closing is found by the PING on an idle connection."""
-    caplog.set_level(logging.INFO, logger="persistence.broker.redis")
+    caplog.set_level(logging.INFO, logger="persistence.broker")
     proxy = FreezableProxy("127.0.0.1", redis_server.port)
     await proxy.start()
     channel = unique_channel()
