@@ -15,6 +15,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from persistence import map_log
 from persistence.broker import Broker
 from persistence.database import Database
@@ -27,6 +29,10 @@ PAGE_SIZE = 500
 # Events waiting for one subscriber. A subscriber that falls further behind
 # drops its queue and reads the log again from its last delivered event.
 QUEUE_MAX = 1000
+
+
+# Seconds between tries to read the event log when the database was unreachable at start-up.
+START_RETRY_SECONDS = 5.0
 
 
 class MapSubscription:
@@ -57,6 +63,12 @@ class MapFeed:
         self._last_seen = 0
         self._lock = asyncio.Lock()
         self._running = False
+        self._start_task: asyncio.Task | None = None
+
+    @property
+    def running(self) -> bool:
+        """True once the feed has read the event log and listens on the broker."""
+        return self._running
 
     @property
     def subscription_count(self) -> int:
@@ -68,15 +80,43 @@ class MapFeed:
         return self._last_seen
 
     async def start(self) -> None:
-        """Listen on the broker; call after the broker started."""
+        """Listen on the broker; call after the broker started.
+
+        When the database cannot be read at start-up, the feed retries in the
+        background, so the service still starts and serves `/healthz`.
+        """
+        try:
+            await self._begin()
+        except (SQLAlchemyError, OSError) as error:
+            logger.warning(
+                "map feed could not read the event log: %s; retrying every %s s", error, START_RETRY_SECONDS
+            )
+            self._start_task = asyncio.create_task(self._retry_start(), name="map-feed-start")
+
+    async def _begin(self) -> None:
         async with self.database.read() as session:
             self._last_seen = await map_log.last_sequence(session)
         self._running = True
         self.broker.add_listener(map_log.MAP_CHANNEL, self)
         logger.info("map feed started after sequence %d", self._last_seen)
 
+    async def _retry_start(self) -> None:
+        while True:
+            await asyncio.sleep(START_RETRY_SECONDS)
+            try:
+                await self._begin()
+            except (SQLAlchemyError, OSError) as error:
+                logger.warning("map feed still cannot read the event log: %s", error)
+                continue
+            return
+
     async def stop(self) -> None:
         """Stop delivering and end every open subscription."""
+        if self._start_task is not None:
+            self._start_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._start_task
+            self._start_task = None
         self._running = False
         for subscription in list(self._subscriptions):
             # A None in the queue ends the subscriber's loop.

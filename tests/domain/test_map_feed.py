@@ -137,3 +137,29 @@ async def test_stop_ends_open_subscriptions(services, planner):
         async with asyncio.timeout(WAIT):
             await pending
     assert feed.subscription_count == 0
+
+
+async def test_start_retries_while_database_unreachable(tmp_path, monkeypatch):
+    from persistence.broker.memory import MemoryBroker
+    from persistence.database import Database
+    from persistence.migrate import upgrade
+
+    monkeypatch.setattr(map_feed, "START_RETRY_SECONDS", 0.05)
+    # A folder that does not exist yet: SQLite cannot open the file until it does.
+    missing = tmp_path / "missing" / "map.db"
+    database = Database(f"sqlite+aiosqlite:///{missing}")
+    feed = map_feed.MapFeed(database, MemoryBroker())
+
+    await feed.start()
+    assert feed.running is False
+
+    missing.parent.mkdir()
+    await asyncio.to_thread(upgrade, f"sqlite+aiosqlite:///{missing}")
+    for _ in range(100):
+        if feed.running:
+            break
+        await asyncio.sleep(0.05)
+
+    assert feed.running is True
+    await feed.stop()
+    await database.dispose()

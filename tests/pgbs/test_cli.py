@@ -115,13 +115,13 @@ def test_export_schema_writes_running_schema_and_checks_it(tmp_path):
 
 
 async def test_seed_demo_if_empty_runs_once(database_url, services):
-    first = run_pgbs("seed-demo", "--if-empty", database_url=database_url)
+    first = run_pgbs("seed-demo", "--if-empty", "--members", "10", database_url=database_url)
     members_after_first = await count_rows(services, "member")
-    second = run_pgbs("seed-demo", "--if-empty", database_url=database_url)
+    second = run_pgbs("seed-demo", "--if-empty", "--members", "10", database_url=database_url)
 
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
-    assert members_after_first == len(DEMO_MEMBERS) + 1
+    assert members_after_first == len(DEMO_MEMBERS) + 1 + 10
     assert await count_rows(services, "member") == members_after_first
     assert "demo data skipped" in second.stderr
     signed_in = await accounts.login(services, DEMO_MEMBERS[0][2], DEMO_PASSWORD)
