@@ -9,6 +9,7 @@ from domain.passwords import PasswordHasher
 from domain.ports import MailQueue
 from persistence.broker import Broker
 from persistence.database import Database
+from persistence.rate_limits import RateLimitStore
 from pgbs.settings import Settings
 
 
@@ -20,3 +21,4 @@ class Services:
     mail: MailQueue
     passwords: PasswordHasher
     broker: Broker
+    rate_limits: RateLimitStore

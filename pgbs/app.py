@@ -10,11 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 
 from domain import accounts
@@ -25,6 +25,8 @@ from mailer.delivery import DeliveryWorker, SmtpSender
 from mailer.outbox import Outbox
 from persistence.broker import create_broker
 from persistence.database import Database
+from persistence.rate_limits import create_rate_limit_store
+from pgbs.http import BodySizeLimit, GraphQLOverHTTP
 from pgbs.settings import Settings
 from resolvers.loaders import Loaders
 from schema import build_schema
@@ -43,11 +45,11 @@ def bearer_token(header: str | None) -> str | None:
     return token or None
 
 
-class GraphQLEndpoint(GraphQL):
+class GraphQLEndpoint(GraphQLOverHTTP):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
 
     def __init__(self, services: Services, **options: Any) -> None:
-        super().__init__(build_schema(), **options)
+        super().__init__(build_schema(), services.settings, **options)
         self.services = services
 
     async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
@@ -80,13 +82,15 @@ class GraphQLEndpoint(GraphQL):
 
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     clock = clock or Clock()
+    database = Database(settings.database_url)
     return Services(
         settings=settings,
-        database=Database(settings.database_url),
+        database=database,
         clock=clock,
         mail=Outbox(clock, delivery_enabled=settings.smtp_host is not None),
         passwords=PasswordHasher(),
         broker=create_broker(settings.broker_url),
+        rate_limits=create_rate_limit_store(settings.broker_url, database),
     )
 
 
@@ -131,6 +135,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await services.broker.close()
+            await services.rate_limits.close()
             await services.database.dispose()
 
     routes = [
@@ -138,4 +143,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
