@@ -63,7 +63,7 @@ async def record_login_failure(services: Services, address: str, client: str | N
         if excess < 0:
             continue
         delay = min(settings.login_delay_seconds * 2**min(excess, 30), settings.login_max_delay_seconds)
-        await services.rate_limits.block(key, now + timedelta(seconds=delay))
+        await services.rate_limits.block(key, now + timedelta(seconds=delay), now)
         logger.info("sign-in blocked for %.1f seconds after %d failures (%s)", delay, counter.count, key)
 
 

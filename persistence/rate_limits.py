@@ -43,8 +43,8 @@ class RateLimitStore(Protocol):
     async def blocked_until(self, key: str) -> datetime | None:
         """Return the time until which the key is blocked, or None."""
 
-    async def block(self, key: str, until: datetime) -> None:
-        """Block the key until `until`."""
+    async def block(self, key: str, until: datetime, now: datetime) -> None:
+        """Block the key until `until`; a key that has no count is left alone."""
 
     async def clear(self, key: str) -> None:
         """Forget the key's count and block."""
@@ -83,7 +83,7 @@ class DatabaseRateLimitStore:
             result = await session.exec(select(RateLimitCounter.blocked_until).where(RateLimitCounter.key == key))
             return result.one_or_none()
 
-    async def block(self, key: str, until: datetime) -> None:
+    async def block(self, key: str, until: datetime, now: datetime) -> None:
         async with self.database.write() as session:
             await session.exec(
                 update(RateLimitCounter).where(RateLimitCounter.key == key).values(blocked_until=until)
@@ -97,32 +97,36 @@ class DatabaseRateLimitStore:
         return None
 
 
-# KEYS[1]: the hash of one key. ARGV: now and window length, in milliseconds since the epoch.
-# The hash lives until its window has ended and any block has passed.
+# KEYS[1]: the hash of one key. ARGV: now and the window length, in milliseconds.
+# The hash lives until its window has ended and any block has passed. Expiry
+# is set relative to now, because the service's clock may differ from Redis's.
 _INCREMENT = """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local start = tonumber(redis.call('HGET', KEYS[1], 'window_start'))
+local count
 if start == nil or start + window <= now then
   start = now
+  count = 1
   redis.call('HSET', KEYS[1], 'window_start', now, 'count', 1)
 else
-  redis.call('HINCRBY', KEYS[1], 'count', 1)
+  count = redis.call('HINCRBY', KEYS[1], 'count', 1)
 end
 local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked_until'))
-local expires = math.max(start + window, blocked or 0)
-redis.call('PEXPIREAT', KEYS[1], expires)
-return {redis.call('HGET', KEYS[1], 'count'), start, blocked or false}
+redis.call('PEXPIRE', KEYS[1], math.max(start + window, blocked or 0) - now + 1)
+return {count, start, blocked or false}
 """
 
+# ARGV: the end of the block and now, in milliseconds. A key without a count is left alone.
 _BLOCK = """
-local until = tonumber(ARGV[1])
+local ends = tonumber(ARGV[1])
+local now = tonumber(ARGV[2])
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
-redis.call('HSET', KEYS[1], 'blocked_until', until)
-if redis.call('PEXPIRETIME', KEYS[1]) < until then
-  redis.call('PEXPIREAT', KEYS[1], until)
+redis.call('HSET', KEYS[1], 'blocked_until', ends)
+if redis.call('PTTL', KEYS[1]) < ends - now then
+  redis.call('PEXPIRE', KEYS[1], ends - now + 1)
 end
 return 1
 """
@@ -154,8 +158,8 @@ class RedisRateLimitStore:
         value = await self.redis.hget(self.prefix + key, "blocked_until")
         return _from_milliseconds(int(value)) if value is not None else None
 
-    async def block(self, key: str, until: datetime) -> None:
-        await self._block(keys=[self.prefix + key], args=[_milliseconds(until)])
+    async def block(self, key: str, until: datetime, now: datetime) -> None:
+        await self._block(keys=[self.prefix + key], args=[_milliseconds(until), _milliseconds(now)])
 
     async def clear(self, key: str) -> None:
         await self.redis.delete(self.prefix + key)

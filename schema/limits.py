@@ -164,7 +164,7 @@ class DocumentMeter:
         return Measure(depth=inner.depth + 1, aliases=aliases + inner.aliases, cost=inner.cost)
 
     def _page_size(self, node: FieldNode) -> int:
-        for argument in node.arguments:
+        for argument in node.arguments or ():
             if argument.name.value != "first":
                 continue
             value = argument.value
