@@ -43,7 +43,11 @@ def _login_limits(services: Services, address: str, client: str | None) -> list[
 
 
 async def check_login(services: Services, address: str, client: str | None) -> None:
-    """Raise RATE_LIMITED while the address or the client is blocked after failed sign-ins."""
+    """Raise RATE_LIMITED while the address or the client is blocked after failed sign-ins.
+
+    NOTE: attempts sent in parallel before the first block is stored all pass this check; each
+    still costs one Argon2 verification, and every failure among them is counted.
+    """
     now = services.clock.now()
     store = services.rate_limits
     for key, _limit in _login_limits(services, address, client):

@@ -55,6 +55,8 @@ class RateLimitStore(Protocol):
 class DatabaseRateLimitStore:
     """Counters in the `rate_limit_counter` table; one upsert per count, atomic on SQLite and PostgreSQL."""
 
+    # TODO: rows whose window has ended and whose block has passed are never deleted.
+
     def __init__(self, database: Database) -> None:
         self.database = database
 

@@ -4,9 +4,10 @@ The rules follow the GraphQL over HTTP specification (draft of 2024):
 - The response is `application/graphql-response+json` when the client
   accepts it and prefers it, else `application/json`; an Accept header that
   allows neither gets 406.
-- With `application/graphql-response+json`, a request that fails before
-  execution (parse, validation, a limit, variable coercion) gets 400 and no
-  `data` entry; with `application/json` it gets 200, as older clients expect.
+- A request that fails before execution (parse, validation, a limit,
+  variable coercion) gets no `data` entry. Its status is 400 with
+  `application/graphql-response+json`, and 200 with `application/json`,
+  as older clients expect.
 - POST takes `application/json` only (415 otherwise). A browser sends
   text/plain, application/x-www-form-urlencoded and multipart/form-data
   cross-site without a CORS preflight, so rejecting them means no other
@@ -44,7 +45,7 @@ SUPPORTED_MEDIA_TYPES = (GRAPHQL_RESPONSE_JSON, JSON)
 
 
 class RequestRejected(Exception):
-    """Raised to answer an HTTP request with an error status and a GraphQL-shaped error body."""
+    """Raised to reject an HTTP request with an error status and a GraphQL-shaped error body."""
 
     def __init__(self, status_code: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -186,6 +187,7 @@ class GraphQLOverHTTP(GraphQL):
             raise RequestRejected(400, "BAD_REQUEST", f"The request body is not valid JSON: {error}.") from None
 
     async def execute_single(self, request: Request, request_adapter: Any, **arguments: Any) -> ExecutionResult:
+        # TODO: operations sent over WebSocket do not pass through here and have no execution timeout.
         timeout = self.settings.execution_timeout_seconds
         try:
             async with asyncio.timeout(timeout):

@@ -1,11 +1,11 @@
 """Limits on the size and cost of one GraphQL request, checked before it runs.
 
 The document of the operation to run is measured once: its depth (fields
-nested in fields), its aliases and its cost. Fragments are measured once each
-and their totals multiplied by how often they are spread, so a fragment with
-10 aliases spread 500 times counts 5,000 aliases, and a chain of fragments
-that each spread the next twice is measured in linear time. Fragment cycles
-add nothing here; graphql-core's NoFragmentCycles rule reports them.
+nested in fields), its aliases and its cost. Each fragment is measured once,
+and its totals count again at every spread, so a fragment with 10 aliases
+spread 500 times counts 5,000 aliases. A chain of fragments that each spread
+the next twice is therefore measured in linear time. Fragment cycles add
+nothing here, because graphql-core's NoFragmentCycles rule reports them.
 
 Cost: each connection field (a field whose type is named `...Connection`)
 costs its `first` argument, or DEFAULT_PAGE_SIZE when it is absent,
