@@ -70,6 +70,12 @@ class RequestLimits(SchemaExtension):
     stops at 200 nested selection sets. Depth, aliases and cost are measured
     by `DocumentMeter` before the standard validation rules run, so an
     oversized document never reaches them.
+
+    Strawberry's QueryDepthLimiter and MaxAliasesLimiter (0.341) are not used:
+    they take fixed limits when the schema is built, report no
+    `extensions.code`, and walk a fragment again at every spread, which takes
+    exponential time on a chain of fragments that each spread the next twice.
+    QueryDepthLimiter also skips `__schema` and `__type` subtrees entirely.
     """
 
     def on_operation(self) -> Iterator[None]:
