@@ -218,8 +218,9 @@ class GraphQLOverHTTP(GraphQL):
 class BodySizeLimit:
     """ASGI middleware that answers 413 to a request body over `max_bytes`, before the body is parsed.
 
-    A declared Content-Length over the limit is rejected at once; a chunked
-    body is counted as it arrives and rejected as soon as it passes the limit.
+    A declared Content-Length over the limit is rejected at once, without
+    reading the body. A chunked body is counted as it arrives and rejected as
+    soon as it passes the limit.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -259,7 +260,23 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if started:
                 raise
+            await self._drain(receive)
             await self._reject(scope, receive, send)
+
+    async def _drain(self, receive: Receive) -> None:
+        """Read up to `max_bytes` more of the body, so a client still sending it can read the 413.
+
+        A server that closes a connection with unread data makes the client's
+        TCP stack reset it, and the client may then lose the response.
+        """
+        drained = 0
+        while drained <= self.max_bytes:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            drained += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         message = f"The request body is larger than {self.max_bytes} bytes."
