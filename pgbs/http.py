@@ -238,13 +238,15 @@ class BodySizeLimit:
             return
 
         received = 0
+        body_complete = False
         started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, body_complete
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_complete = not message.get("more_body", False)
                 if received > self.max_bytes:
                     raise _BodyTooLarge()
             return message
@@ -260,7 +262,8 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if started:
                 raise
-            await self._drain(receive)
+            if not body_complete:
+                await self._drain(receive)
             await self._reject(scope, receive, send)
 
     async def _drain(self, receive: Receive) -> None:

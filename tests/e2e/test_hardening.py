@@ -95,12 +95,14 @@ async def test_gql_client_sees_limit_codes(server):
     assert raised.value.errors[0]["extensions"]["code"] == "QUERY_TOO_DEEP"
 
 
-async def test_chunked_body_over_limit_is_413(server):
+# The limit is 50,000 bytes: crossed in the middle of the body, or by its last chunk.
+@pytest.mark.parametrize(("chunks", "chunk_size"), [(10, 10_000), (1, 60_000)])
+async def test_chunked_body_over_limit_is_413(server, chunks, chunk_size):
     async def body():
         yield b'{"query": "{ viewer { id } }"'
-        for _ in range(10):
-            yield b" " * 10_000
-        yield b"}"
+        for _ in range(chunks - 1):
+            yield b" " * chunk_size
+        yield b" " * chunk_size + b"}"
 
     async with httpx.AsyncClient(base_url=server) as http:
         response = await http.post("/graphql", content=body(), headers={"content-type": "application/json"})
