@@ -132,9 +132,8 @@ class GraphQLOverHTTP(GraphQL):
 
     async def _respond(self, request: Request) -> Response:
         if request.method not in ("GET", "POST"):
-            raise RequestRejected(
-                405, "METHOD_NOT_ALLOWED", f"{request.method} is not supported; use GET or POST.", {"Allow": "GET, POST"}
-            )
+            message = f"{request.method} is not supported; use GET or POST."
+            raise RequestRejected(405, "METHOD_NOT_ALLOWED", message, {"Allow": "GET, POST"})
         if self.should_render_graphql_ide(self.request_adapter_class(request)):
             return await self.run(request)
 
