@@ -2,7 +2,7 @@
 
 Sign-in: after LOGIN_FAILURES_PER_ADDRESS failures for one e-mail address,
 or LOGIN_FAILURES_PER_CLIENT for one client address, within the window,
-each further attempt must wait; the wait doubles with each failure up to
+each further attempt must wait. The wait doubles with each failure up to
 LOGIN_MAX_DELAY_SECONDS. A block always ends, so an attacker who fails on
 purpose can delay a victim's sign-in by at most that long at a time, never
 lock the account. Failures are counted for any address string, registered
@@ -28,9 +28,9 @@ logger = logging.getLogger(__name__)
 HOUR = timedelta(hours=1)
 
 
-def _rate_limited(retry_at: datetime, now: datetime, what: str) -> DomainError:
+def _rate_limited(retry_at: datetime, now: datetime, attempts: str) -> DomainError:
     seconds = max(1, math.ceil((retry_at - now).total_seconds()))
-    return DomainError(ErrorCode.RATE_LIMITED, f"Too many {what}. Try again in {seconds} seconds.")
+    return DomainError(ErrorCode.RATE_LIMITED, f"Too many {attempts}. Try again in {seconds} seconds.")
 
 
 def _login_limits(services: Services, address: str, client: str | None) -> list[tuple[str, int]]:
@@ -45,8 +45,8 @@ def _login_limits(services: Services, address: str, client: str | None) -> list[
 async def check_login(services: Services, address: str, client: str | None) -> None:
     """Raise RATE_LIMITED while the address or the client is blocked after failed sign-ins.
 
-    NOTE: attempts sent in parallel before the first block is stored all pass this check; each
-    still costs one Argon2 verification, and every failure among them is counted.
+    NOTE: attempts sent in parallel before the first block is stored all pass this check.
+    Every failure among them is still counted.
     """
     now = services.clock.now()
     store = services.rate_limits
@@ -90,9 +90,9 @@ async def count_registration(services: Services, client: str | None) -> None:
 async def count_password_reset(services: Services, address: str, client: str | None) -> bool:
     """Count a reset request; raise RATE_LIMITED over the client's hourly limit.
 
-    Return False when the address has had its hourly number of requests: the
-    caller then sends no e-mail and answers as usual, so the answer does not
-    depend on the address.
+    Return False when the address has had its hourly number of requests. The
+    caller then sends no e-mail and returns as usual, so the response does
+    not depend on the address.
     """
     settings = services.settings
     now = services.clock.now()

@@ -1,8 +1,8 @@
 """Counters for rate limits, in the database or in Redis, behind one small interface.
 
-A counter belongs to a key (an action and a hashed subject, such as failed
-sign-ins of one client address) and counts within a fixed window that starts
-with the first count; the next count after the window ends starts a new one.
+A counter belongs to a key: an action and a hashed subject, such as failed
+sign-ins of one client address. It counts within a fixed window that starts
+with the first count, and the next count after the window ends starts a new one.
 A key can also be blocked until a given time. Callers pass `now`, so both
 stores follow the service's clock.
 """
