@@ -7,7 +7,7 @@ from functools import lru_cache
 import strawberry
 from strawberry.tools import merge_types
 
-from schema.extensions import HideSchemaInProduction, MaskUnexpectedErrors, RequestLimits
+from schema.extensions import HideSchemaInProduction, MaskUnexpectedErrors, RequestLimits, ServiceSchema
 
 
 @lru_cache(maxsize=1)
@@ -17,7 +17,7 @@ def build_schema() -> strawberry.Schema:
 
     query = merge_types("Query", (NodeQuery, AccountQuery))
     mutation = merge_types("Mutation", (AccountMutation,))
-    return strawberry.Schema(
+    return ServiceSchema(
         query=query, mutation=mutation, extensions=[MaskUnexpectedErrors, RequestLimits, HideSchemaInProduction]
     )
 

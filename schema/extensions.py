@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError, ValidationRule
 from graphql.language import FieldNode
+import strawberry
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.types import ExecutionContext
 
 from pgbs.settings import Settings
 from schema.limits import DocumentMeter, LimitExceeded, variables_depth
@@ -178,3 +180,19 @@ class HideSchemaInProduction(SchemaExtension):
             errors.extend(result.errors)
         for error in errors:
             error.message = SUGGESTION.sub("", error.message)
+
+
+class ServiceSchema(strawberry.Schema):
+    """Strawberry's schema, logging each error a client caused as one short line.
+
+    Strawberry logs every error at ERROR level with the document excerpt, so a
+    client sending oversized documents would flood the log. Unexpected errors
+    are logged by MaskUnexpectedErrors, with their traceback and request id.
+    """
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            if is_unexpected(error):
+                continue
+            code = (error.extensions or {}).get("code", "GRAPHQL_ERROR")
+            logger.info("request rejected: %s: %.200s", code, error.message)

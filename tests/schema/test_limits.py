@@ -306,3 +306,16 @@ async def test_production_hides_field_suggestions(production, client):
     assert "Did you mean" not in hidden["errors"][0]["message"]
     assert "Cannot query field 'emial'" in hidden["errors"][0]["message"]
     assert "Did you mean 'email'?" in shown["errors"][0]["message"]
+
+
+async def test_rejected_request_logs_one_short_line(client, services, caplog):
+    fields = " ".join("__typename" for _ in range(services.settings.max_tokens))
+
+    with caplog.at_level("INFO"):
+        await client.post("{ " + fields + " }")
+
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    rejected = [record.getMessage() for record in caplog.records if "request rejected" in record.getMessage()]
+    limit = services.settings.max_tokens
+    assert errors == []
+    assert rejected == [f"request rejected: TOO_MANY_TOKENS: The query has more than {limit} tokens; send a smaller query."]
