@@ -16,7 +16,7 @@ from domain import accounts
 from pgbs.app import build_services, create_app
 from pgbs.http import GraphQLOverHTTP
 from pgbs.settings import Settings
-from schema.extensions import HideSchemaInProduction, MaskUnexpectedErrors, RequestLimits
+from schema.extensions import HideSchemaInProduction, MaskUnexpectedErrors, RequestLimits, ServiceSchema
 from tests.factories import PASSWORD, verified_member
 from tests.graphql_client import GraphQLClient
 
@@ -189,8 +189,12 @@ class CatalogueQuery:
         await asyncio.Event().wait()
         return 0
 
+    @strawberry.field
+    def broken(self) -> int:
+        raise RuntimeError("connection to server at 10.0.0.5 failed")
 
-CATALOGUE = strawberry.Schema(
+
+CATALOGUE = ServiceSchema(
     query=CatalogueQuery, extensions=[MaskUnexpectedErrors, RequestLimits, HideSchemaInProduction]
 )
 
@@ -260,6 +264,17 @@ async def test_execution_timeout_stops_operation(catalogue):
 
     assert codes(body) == ["TIMEOUT"]
     assert body["data"] is None
+
+
+async def test_unexpected_error_is_masked_and_logged_once(catalogue, caplog):
+    with caplog.at_level("INFO"):
+        body = await catalogue.post("{ broken }")
+
+    logged = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert codes(body) == ["INTERNAL_SERVER_ERROR"]
+    assert "10.0.0.5" not in str(body)
+    assert len(logged) == 1
+    assert logged[0].exc_info is not None
 
 
 # Production: introspection and suggestions are for coordinators only.
