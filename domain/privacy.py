@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from domain.profiles import is_active
+from persistence import contact_requests as request_table
 from persistence.models import Member
 
 
@@ -24,7 +27,18 @@ class Exchange:
 NO_EXCHANGE = Exchange()
 
 
+async def exchange_between(session: AsyncSession, *, viewer: Member, owner: Member) -> Exchange:
+    """Read from the stored contact requests what `owner` has done towards `viewer`."""
+    found = await request_table.exchanges_with(session, viewer.id, [owner.id])
+    return Exchange(*found[owner.id])
+
+
 def can_see_email(viewer: Member | None, owner: Member, exchange: Exchange) -> bool:
+    """Apply the e-mail privacy rule: may `viewer` see the address of `owner`?
+
+    A contact request is how a member chooses to disclose their address, so it
+    is shown only to people the owner wrote to or accepted, and to coordinators.
+    """
     if viewer is None or owner.deleted_at is not None:
         return False
     if viewer.id == owner.id or viewer.is_coordinator:

@@ -194,7 +194,12 @@ async def update_activity_profile(services: Services, member_id: int, changes: A
     clean_unique(errors, changes.availability, ("input", "availability"), label="Availability")
 
     description = clean_text(
-        errors, changes.description, ("input", "description"), max_length=DESCRIPTION_MAX, label="Description"
+        errors,
+        changes.description,
+        ("input", "description"),
+        max_length=DESCRIPTION_MAX,
+        label="Description",
+        multiline=True,
     )
     errors.raise_if_any()
 

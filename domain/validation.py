@@ -6,6 +6,7 @@ so one input reports all of its problems together.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from typing import TypeVar
@@ -31,6 +32,8 @@ PASSWORD_MAX = 1000
 
 T = TypeVar("T")
 
+_MULTILINE_CONTROLS = "\n\r\t"
+
 
 def clean_text(
     errors: ErrorCollector,
@@ -40,8 +43,14 @@ def clean_text(
     max_length: int,
     required: bool = False,
     label: str,
+    multiline: bool = False,
 ) -> str | None:
-    """Strip `value`; report it when blank but required, or longer than `max_length`."""
+    """Strip `value`; report it when blank but required, longer than `max_length`, or holding control characters.
+
+    Single-line values (names, titles, cities) reject line breaks too, since a
+    name with a line break could cut an e-mail subject short. Multiline values
+    (messages, descriptions) keep line breaks and tabs.
+    """
     if value is None:
         if required:
             errors.add(ErrorCode.REQUIRED, f"{label} is required.", field)
@@ -57,6 +66,10 @@ def clean_text(
             f"{label} has {len(stripped)} characters; the maximum is {max_length}.",
             field,
         )
+    allowed = _MULTILINE_CONTROLS if multiline else ""
+    if any(unicodedata.category(character) == "Cc" and character not in allowed for character in stripped):
+        where = "control characters" if multiline else "line breaks or control characters"
+        errors.add(ErrorCode.INVALID, f"{label} must not contain {where}.", field)
     return stripped
 
 

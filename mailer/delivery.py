@@ -19,8 +19,14 @@ from persistence.models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 # How long a worker holds a claimed message; a worker that dies frees it after this.
+# NOTE: a worker that dies after the SMTP server accepted a message but before
+# marking it sent leaves it to be sent again: delivery is at least once.
 LEASE = timedelta(minutes=2)
+# One send is abandoned after this long, well inside LEASE, so that no other
+# worker claims the message again while this one may still be sending it.
+SEND_TIMEOUT_SECONDS = 60.0
 LONGEST_RETRY = timedelta(hours=1)
+# Messages tried per round before the worker checks for new work again.
 BATCH_SIZE = 20
 
 
@@ -125,19 +131,36 @@ class DeliveryWorker:
             logger.info("mail delivery worker stopped")
 
     async def deliver_due(self) -> bool:
-        """Try every due message once; True when fewer than a full batch were due."""
-        now = self.clock.now()
-        async with self.database.write() as session:
-            claimed = await outbox_table.claim_due(session, now, now + LEASE, BATCH_SIZE)
-        for row in claimed:
-            await self._deliver(row)
-        return len(claimed) < BATCH_SIZE
+        """Try due messages once each, up to BATCH_SIZE; True when none is left due.
+
+        Messages are claimed one at a time, so each lease starts just before
+        its own send and a slow message never lets the lease of a later one run out.
+        """
+        for _ in range(BATCH_SIZE):
+            now = self.clock.now()
+            async with self.database.write() as session:
+                claimed = await outbox_table.claim_due(session, now, now + LEASE, 1)
+            if not claimed:
+                return True
+            await self._deliver(claimed[0])
+        return False
 
     async def _deliver(self, row: OutboxMessage) -> None:
         try:
-            await self.sender.send(build_email(row, self.settings.mail_from))
+            await asyncio.wait_for(
+                self.sender.send(build_email(row, self.settings.mail_from)), timeout=SEND_TIMEOUT_SECONDS
+            )
         except DeliveryError as error:
             await self._record_failure(row, str(error))
+            return
+        except TimeoutError:
+            await self._record_failure(row, f"no answer from the mail server within {SEND_TIMEOUT_SECONDS:.0f} s")
+            return
+        except Exception as error:
+            # A bug in building or sending this message must not stop the others:
+            # it is counted as a failed attempt like any other.
+            logger.exception("e-mail %s (%s) could not be sent because of an unexpected error", row.id, row.template)
+            await self._record_failure(row, f"{type(error).__name__}: {error}")
             return
         async with self.database.write() as session:
             await outbox_table.mark_sent(session, row.id, self.clock.now())

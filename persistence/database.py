@@ -75,7 +75,7 @@ class Database:
 
     async def ping(self) -> None:
         async with self.read() as session:
-            await session.execute(text("SELECT 1"))
+            await session.exec(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

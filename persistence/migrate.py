@@ -20,7 +20,7 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database to `revision`; safe to run on an up-to-date database."""
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Bring the database to `revision` (default: every head, as areas branch off the first revision); idempotent."""
     logger.info("migrating database to %s", revision)
     command.upgrade(alembic_config(database_url), revision)

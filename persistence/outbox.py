@@ -82,3 +82,14 @@ async def messages_to(session: AsyncSession, address: str) -> Sequence[OutboxMes
         select(OutboxMessage).where(OutboxMessage.to_address == address).order_by(OutboxMessage.id)
     )
     return result.all()
+
+
+async def pending_messages(session: AsyncSession, limit: int) -> Sequence[OutboxMessage]:
+    """Return up to `limit` messages neither sent nor given up, oldest first."""
+    result = await session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return result.all()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,10 +16,13 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
-from domain import accounts
+from domain import accounts, follow_up
+from domain import calendar as calendar_feed
 from domain.clock import Clock
 from domain.passwords import PasswordHasher
 from domain.services import Services
@@ -28,6 +33,7 @@ from persistence.database import Database
 from persistence.rate_limits import create_rate_limit_store
 from pgbs.http import BodySizeLimit, GraphQLOverHTTP
 from pgbs.settings import Settings
+from pgbs.web import DEFAULT_BUILD_DIR, graphiql_page, web_routes
 from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
@@ -45,12 +51,26 @@ def bearer_token(header: str | None) -> str | None:
     return token or None
 
 
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
 class GraphQLEndpoint(GraphQLOverHTTP):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
 
-    def __init__(self, services: Services, **options: Any) -> None:
+    def __init__(self, services: Services, web_build_dir: Path = DEFAULT_BUILD_DIR, **options: Any) -> None:
         super().__init__(build_schema(), services.settings, **options)
         self.services = services
+        self.web_build_dir = web_build_dir
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Serve GraphiQL from the service's own build instead of strawberry's page, which loads from a CDN."""
+        return graphiql_page(self.web_build_dir)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("state", {})["request_id"] = new_request_id()
+        await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
         token = bearer_token(request.headers.get("authorization")) if isinstance(request, Request) else None
@@ -62,14 +82,19 @@ class GraphQLEndpoint(GraphQLOverHTTP):
             viewer=viewer,
             bearer_token=token if viewer else None,
             loaders=Loaders(self.services, viewer),
+            request_id=request.scope.get("state", {}).get("request_id") or new_request_id(),
         )
 
-    async def on_ws_connect(self, context: Context) -> None:
-        """Sign the connection in with `authorization` from the `connection_init` payload."""
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """Sign the connection in with `authorization` from the `connection_init` payload.
+
+        Returns UNSET, so the acknowledgement carries no payload: returning None
+        would send `"payload": null` on graphql-transport-ws.
+        """
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("authorization") or params.get("Authorization")
         if header is None:
-            return None
+            return UNSET
         token = bearer_token(header) if isinstance(header, str) else None
         viewer = await accounts.authenticate(self.services, token) if token else None
         if viewer is None:
@@ -77,10 +102,12 @@ class GraphQLEndpoint(GraphQLOverHTTP):
         context.viewer = viewer
         context.bearer_token = token
         context.loaders = Loaders(self.services, viewer)
-        return None
+        return UNSET
 
 
-def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
+def build_services(
+    settings: Settings, *, clock: Clock | None = None, passwords: PasswordHasher | None = None
+) -> Services:
     clock = clock or Clock()
     database = Database(settings.database_url)
     return Services(
@@ -88,7 +115,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         database=database,
         clock=clock,
         mail=Outbox(clock, delivery_enabled=settings.smtp_host is not None),
-        passwords=PasswordHasher(),
+        passwords=passwords or PasswordHasher(),
         broker=create_broker(settings.broker_url),
         rate_limits=create_rate_limit_store(settings.broker_url, database),
     )
@@ -98,8 +125,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     """Build the application; `services` may be passed by tests that need to reach into them."""
     settings = settings or (services.settings if services else Settings.from_environ())
     services = services or build_services(settings)
+    web_build_dir = Path(settings.web_build_dir) if settings.web_build_dir else DEFAULT_BUILD_DIR
     graphql = GraphQLEndpoint(
         services,
+        web_build_dir=web_build_dir,
         graphql_ide="graphiql",
         keep_alive=True,
         keep_alive_interval=15,
@@ -114,6 +143,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    async def calendar(request: Request) -> Response:
+        # The token in the path is the only credential of a calendar feed.
+        document = await calendar_feed.render_feed(services, request.path_params["token"])
+        if document is None:
+            return Response("No calendar feed at this address.", status_code=404, media_type="text/plain")
+        return Response(document, media_type="text/calendar", headers={"cache-control": "private, no-store"})
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.broker.start()
@@ -125,6 +161,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             tasks.append(asyncio.create_task(worker.run(), name="mail-delivery"))
         else:
             logger.info("SMTP_HOST is not set: e-mails are kept in the outbox and not sent")
+        tasks.append(
+            asyncio.create_task(
+                follow_up.run_periodically(services, settings.follow_up_interval_seconds), name="follow-up"
+            )
+        )
         app.state.services = services
         try:
             yield
@@ -142,6 +183,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/calendar/{token}.ics", calendar, methods=["GET"]),
+        *web_routes(web_build_dir),
     ]
     middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
     return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

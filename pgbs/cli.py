@@ -1,16 +1,19 @@
-"""The `pgbs` command line: serve, migrate, create-coordinator, seed-demo, export-schema."""
+"""The `pgbs` command line: serve, migrate, create-coordinator, seed-demo, export-schema, outbox."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from pathlib import Path
 
 from pgbs.settings import Settings, SettingsError
 
 logger = logging.getLogger("pgbs")
+
+LINK = re.compile(r"https?://\S+")
 
 
 def configure_logging(level: str) -> None:
@@ -21,6 +24,9 @@ def configure_logging(level: str) -> None:
     )
     # Alembic lists every plugin it loads at INFO; only its migration lines are of interest.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Strawberry logs every GraphQL error with a traceback; schema.extensions logs each one
+    # once instead, unexpected ones with their request id.
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -79,7 +85,7 @@ def create_coordinator(settings: Settings, args: argparse.Namespace) -> int:
 def seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     from pgbs import demo
 
-    return asyncio.run(demo.seed(settings, if_empty=args.if_empty))
+    return asyncio.run(demo.seed(settings, if_empty=args.if_empty, member_count=args.members))
 
 
 def export_schema(settings: Settings, args: argparse.Namespace) -> int:
@@ -95,6 +101,32 @@ def export_schema(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     output.write_text(sdl)
     print(f"wrote {output}")
+    return 0
+
+
+def list_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the e-mails waiting in the outbox, for developers who run without SMTP_HOST."""
+    from persistence import outbox as outbox_table
+    from persistence.database import Database
+
+    async def run() -> list:
+        database = Database(settings.database_url)
+        try:
+            async with database.read() as session:
+                return list(await outbox_table.pending_messages(session, args.limit))
+        finally:
+            await database.dispose()
+
+    messages = asyncio.run(run())
+    if not messages:
+        print("The outbox has no pending e-mails.")
+        return 0
+    # Bodies are not printed: they carry sign-in links. `--show-links` prints those links on purpose.
+    for message in messages:
+        print(f"{message.id}\t{message.created_at.isoformat(timespec='seconds')}\t{message.to_address}\t{message.subject}")
+        if args.show_links:
+            for link in LINK.findall(message.text_body):
+                print(f"\t{link}")
     return 0
 
 
@@ -116,12 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed_parser = commands.add_parser("seed-demo", help="fill the database with a demo campaign")
     seed_parser.add_argument("--if-empty", action="store_true", help="do nothing when members exist already")
+    seed_parser.add_argument(
+        "--members", type=int, default=2000, help="how many made-up schools and companies to add (default: 2000)"
+    )
     seed_parser.set_defaults(handler=seed_demo)
 
     export_parser = commands.add_parser("export-schema", help="write the SDL of the running schema")
     export_parser.add_argument("--output", default="schema.graphql", help="file to write (default: schema.graphql)")
     export_parser.add_argument("--check", action="store_true", help="exit 1 when the file differs instead of writing")
     export_parser.set_defaults(handler=export_schema)
+
+    outbox_parser = commands.add_parser("outbox", help="list e-mails not yet sent: id, created, to, subject")
+    outbox_parser.add_argument("--limit", type=int, default=50, help="maximum number of messages to list (default: 50)")
+    outbox_parser.add_argument(
+        "--show-links", action="store_true", help="also print the links in each message, such as verification links"
+    )
+    outbox_parser.set_defaults(handler=list_outbox)
     return parser
 
 

@@ -36,6 +36,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from pgbs.settings import Settings
+from schema.extensions import MASKED_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,20 @@ class GraphQLOverHTTP(GraphQL):
         except HTTPException as error:
             media_type = getattr(request.state, "graphql_media_type", JSON)
             response = error_response(error.status_code, "BAD_REQUEST", error.reason, media_type)
+        except BodyTooLarge:
+            raise
+        except Exception:
+            # Raised outside GraphQL execution, for example while authenticating, where
+            # the schema's masking does not reach. The response matches a masked error.
+            request_id = scope.get("state", {}).get("request_id")
+            logger.exception("unexpected error before executing a GraphQL request (request %s)", request_id)
+            body = {
+                "data": None,
+                "errors": [
+                    {"message": MASKED_MESSAGE, "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}}
+                ],
+            }
+            response = JSONResponse(body, status_code=500)
         await response(scope, receive, send)
 
     async def _respond(self, request: Request) -> Response:
@@ -247,7 +262,7 @@ class BodySizeLimit:
                 received += len(message.get("body", b""))
                 body_complete = not message.get("more_body", False)
                 if received > self.max_bytes:
-                    raise _BodyTooLarge()
+                    raise BodyTooLarge()
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -258,7 +273,7 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             if started:
                 raise
             if not body_complete:
@@ -286,5 +301,5 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """Raised by `BodySizeLimit` inside the application when the body passes the limit."""

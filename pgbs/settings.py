@@ -40,6 +40,8 @@ class Settings:
     coordinator_emails: tuple[str, ...] = ()
     environment: str = "development"
     log_level: str = "INFO"
+    # The front-end build served under /static; None means web/dist in the repository.
+    web_build_dir: str | None = None
 
     # Lifetimes, in hours.
     session_ttl_hours: int = 24 * 30
@@ -54,6 +56,8 @@ class Settings:
     # Follow-up of pending contact requests, in days.
     request_reminder_days: int = 7
     request_expiry_days: int = 30
+    # Seconds between two passes of the follow-up job (reminders, expiry, e-mail purge).
+    follow_up_interval_seconds: float = 300.0
 
     # Outbox delivery: seconds between polls, and attempts before a message is given up.
     mail_poll_seconds: float = 5.0
@@ -116,6 +120,7 @@ class Settings:
             log_level=reader.choice(
                 "LOG_LEVEL", defaults.log_level, ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
             ),
+            web_build_dir=reader.optional_text("WEB_BUILD_DIR"),
             session_ttl_hours=reader.integer("SESSION_TTL_HOURS", defaults.session_ttl_hours, minimum=1),
             verification_ttl_hours=reader.integer(
                 "VERIFICATION_TTL_HOURS", defaults.verification_ttl_hours, minimum=1
@@ -130,6 +135,9 @@ class Settings:
                 "REQUEST_REMINDER_DAYS", defaults.request_reminder_days, minimum=1
             ),
             request_expiry_days=reader.integer("REQUEST_EXPIRY_DAYS", defaults.request_expiry_days, minimum=1),
+            follow_up_interval_seconds=reader.number(
+                "FOLLOW_UP_INTERVAL_SECONDS", defaults.follow_up_interval_seconds, minimum=0.05
+            ),
             mail_poll_seconds=reader.number("MAIL_POLL_SECONDS", defaults.mail_poll_seconds, minimum=0.05),
             mail_retry_seconds=reader.number("MAIL_RETRY_SECONDS", defaults.mail_retry_seconds, minimum=0.05),
             mail_max_attempts=reader.integer("MAIL_MAX_ATTEMPTS", defaults.mail_max_attempts, minimum=1),

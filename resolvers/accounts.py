@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 import strawberry
 
 from domain import accounts, profiles
@@ -101,7 +102,8 @@ class AccountMutation:
             member = await profiles.update_activity_profile(info.context.services, viewer.id, input.to_domain())
         except DomainError as error:
             return UserPayload(user_errors=user_errors(error))
-        info.context.loaders.activity_profile.clear(member.id)
+        # clear(key) raises KeyError for a key never loaded in this request, so drop the whole cache.
+        info.context.loaders.activity_profile.clear_all()
         info.context.viewer = member
         return UserPayload(user=User.from_row(member))
 

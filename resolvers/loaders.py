@@ -14,8 +14,9 @@ from strawberry.dataloader import DataLoader
 from domain.services import Services
 from domain.privacy import Exchange
 from persistence import contact_requests as request_table
+from persistence import invitations as invitation_table
 from persistence import members as member_table
-from persistence.models import ActivityProfile, Member, Organisation
+from persistence.models import ActivityProfile, ContactRequest, Invitation, Member, Organisation
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -32,6 +33,19 @@ class Loaders:
         )
 
         self.exchange: DataLoader[int, Exchange] = DataLoader(load_fn=self._load_exchanges)
+        self.contact_request: DataLoader[int, ContactRequest | None] = self._by_key(request_table.get_requests)
+        self.invitation: DataLoader[int, Invitation | None] = self._by_key(invitation_table.get_invitations)
+        # The latest request between the viewer and each other member, keyed by the other member's id.
+        self.latest_request_with_viewer: DataLoader[int, ContactRequest | None] = DataLoader(
+            load_fn=self._load_latest_requests
+        )
+
+    async def _load_latest_requests(self, member_ids: list[int]) -> list[ContactRequest | None]:
+        if self.viewer is None:
+            return [None for _ in member_ids]
+        async with self.services.database.read() as session:
+            found = await request_table.latest_with(session, self.viewer.id, member_ids)
+        return [found.get(member_id) for member_id in member_ids]
 
     async def _load_exchanges(self, owner_ids: list[int]) -> list[Exchange]:
         """Load, for each owner id, what that owner has done towards the viewer."""

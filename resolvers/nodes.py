@@ -6,8 +6,12 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from domain.contact_requests import can_see_request
+from domain.invitations import can_see_invitation
 from domain.privacy import can_see_member
+from schema.contact_requests import ContactRequest
 from schema.context import Context
+from schema.invitations import Invitation
 from schema.node import Node, decode_global_id
 from schema.types import User
 
@@ -21,9 +25,25 @@ async def _user(info: Info, key: int) -> User | None:
     return User.from_row(member)
 
 
+async def _contact_request(info: Info, key: int) -> ContactRequest | None:
+    row = await info.context.loaders.contact_request.load(key)
+    if row is None or not can_see_request(info.context.viewer, row):
+        return None
+    return ContactRequest.from_row(row)
+
+
+async def _invitation(info: Info, key: int) -> Invitation | None:
+    row = await info.context.loaders.invitation.load(key)
+    if row is None or not can_see_invitation(info.context.viewer, row):
+        return None
+    return Invitation.from_row(row)
+
+
 # Each type that implements Node, with the function that returns it when the viewer may see it.
 NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "User": _user,
+    "ContactRequest": _contact_request,
+    "Invitation": _invitation,
 }
 
 

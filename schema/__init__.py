@@ -2,22 +2,59 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
-from schema.extensions import HideSchemaInProduction, MaskUnexpectedErrors, RequestLimits, ServiceSchema
+from schema.extensions import HideSchemaInProduction, MaskUnexpectedErrors, RequestLimits, is_unexpected
+
+logger = logging.getLogger(__name__)
+
+
+class Schema(strawberry.Schema):
+    """Strawberry's schema, logging client mistakes briefly instead of as errors with tracebacks."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        operation = execution_context.operation_name if execution_context else None
+        for error in errors:
+            # Unexpected errors were logged with their traceback when they were masked.
+            if not is_unexpected(error):
+                logger.info("request error in %s: %s", operation or "anonymous operation", error.message)
 
 
 @lru_cache(maxsize=1)
 def build_schema() -> strawberry.Schema:
     from resolvers.accounts import AccountMutation, AccountQuery
+    from resolvers.contact_requests import ContactRequestMutation, ContactRequestQuery
+    from resolvers.data_rights import DataRightsMutation, DataRightsQuery
+    from resolvers.invitations import InvitationMutation
     from resolvers.nodes import NodeQuery
+    from resolvers.search import SearchQuery
 
-    query = merge_types("Query", (NodeQuery, AccountQuery))
-    mutation = merge_types("Mutation", (AccountMutation,))
-    return ServiceSchema(
+    query = merge_types(
+        "Query",
+        (
+            NodeQuery,
+            AccountQuery,
+            ContactRequestQuery,
+            DataRightsQuery,
+            SearchQuery,
+        ),
+    )
+    mutation = merge_types(
+        "Mutation",
+        (
+            AccountMutation,
+            ContactRequestMutation,
+            InvitationMutation,
+            DataRightsMutation,
+        ),
+    )
+    return Schema(
         query=query, mutation=mutation, extensions=[MaskUnexpectedErrors, RequestLimits, HideSchemaInProduction]
     )
 

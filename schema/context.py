@@ -34,6 +34,13 @@ class Context:
         return self.viewer
 
     @property
+    def api_base_url(self) -> str:
+        """The address clients reached this service at, such as `http://127.0.0.1:8000`, without a slash."""
+        url = self.request.base_url
+        scheme = {"ws": "http", "wss": "https"}.get(url.scheme, url.scheme)
+        return str(url.replace(scheme=scheme)).rstrip("/")
+
+    @property
     def client_address(self) -> str:
         client = self.request.client
         return client.host if client else "unknown"

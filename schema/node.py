@@ -1,16 +1,10 @@
-"""The Relay `Node` interface and opaque global ids.
-
-A global id is the URL-safe base64 text of `TypeName:primary key`. Clients
-must treat it as opaque; `decode_global_id` returns None for anything that is
-not one of ours, so a bad id can never reach the database as another type.
-"""
+"""The Relay `Node` interface; global ids are encoded by `domain.global_ids`."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 import strawberry
+
+from domain import global_ids
 
 
 @strawberry.interface(description="An object with a global id, fetchable with `node(id:)`.")
@@ -19,22 +13,7 @@ class Node:
 
 
 def encode_global_id(type_name: str, key: int) -> strawberry.ID:
-    raw = f"{type_name}:{key}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    return strawberry.ID(global_ids.encode_global_id(type_name, key))
 
 
-def decode_global_id(global_id: str, expected_type: str | None = None) -> tuple[str, int] | None:
-    """Return (type name, key), or None when the id is malformed or of another type than expected."""
-    if not isinstance(global_id, str) or len(global_id) > 200:
-        return None
-    padded = global_id + "=" * (-len(global_id) % 4)
-    try:
-        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
-    except (binascii.Error, UnicodeError, ValueError):
-        return None
-    type_name, separator, key = raw.partition(":")
-    if not separator or not key.isdigit() or len(key) > 18:
-        return None
-    if expected_type is not None and type_name != expected_type:
-        return None
-    return type_name, int(key)
+decode_global_id = global_ids.decode_global_id

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from domain import privacy
+from domain import calendar, follow_up, preferences, privacy
 from domain.profiles import is_profile_complete
 from persistence.models import ActivityProfile as ActivityProfileRow
 from persistence.models import Member, Organisation as OrganisationRow
@@ -16,6 +16,8 @@ from schema.enums import ActivityFormat, ActivityLength, AgeGroup, OrganisationK
 from schema.node import Node, encode_global_id
 
 if TYPE_CHECKING:
+    from schema.contact_requests import ContactRequest
+    from schema.data_rights import EmailPreferences
     from schema.context import Context
 
 
@@ -111,6 +113,18 @@ class User(Node):
         row = await info.context.loaders.activity_profile.load(self.row.id)
         return ActivityProfile.from_row(row) if row is not None else None
 
+    @strawberry.field(description="The latest contact request between the viewer and this member, either direction.")
+    async def contact_request(
+        self, info: strawberry.Info[Context, None]
+    ) -> Annotated[ContactRequest, strawberry.lazy("schema.contact_requests")] | None:
+        from schema.contact_requests import ContactRequest
+
+        viewer = info.context.viewer
+        if viewer is None or viewer.id == self.row.id:
+            return None
+        row = await info.context.loaders.latest_request_with_viewer.load(self.row.id)
+        return ContactRequest.from_row(row) if row is not None else None
+
     @strawberry.field(description="Organisation, role and at least one subject are filled in.")
     def is_profile_complete(self) -> bool:
         return is_profile_complete(self.row)
@@ -123,12 +137,42 @@ class User(Node):
     def is_coordinator(self) -> bool:
         return self.row.is_coordinator
 
-    @strawberry.field(description="The viewer's own private iCalendar feed; null for anyone else.")
-    def calendar_feed_url(self, info: strawberry.Info[Context, None]) -> str | None:
+    def _is_viewer(self, info: strawberry.Info[Context, None]) -> bool:
         viewer = info.context.viewer
-        if viewer is None or viewer.id != self.row.id or not self.row.calendar_token:
+        return viewer is not None and viewer.id == self.row.id
+
+    @strawberry.field(
+        description="The viewer's own private iCalendar feed of planned activities, created on first read; "
+        "null for anyone else."
+    )
+    async def calendar_feed_url(self, info: strawberry.Info[Context, None]) -> str | None:
+        if not self._is_viewer(info):
             return None
-        return f"{info.context.services.settings.public_base_url}/calendar/{self.row.calendar_token}.ics"
+        services = info.context.services
+        token = self.row.calendar_token or await calendar.ensure_feed_token(services, self.row.id)
+        return calendar.feed_url(info.context.api_base_url, token) if token else None
+
+    @strawberry.field(description="Whether others find this member in search; null unless the viewer is this member.")
+    def is_search_visible(self, info: strawberry.Info[Context, None]) -> bool | None:
+        return self.row.search_visible if self._is_viewer(info) else None
+
+    @strawberry.field(description="Which optional e-mails the member receives; null unless the viewer is this member.")
+    def email_preferences(
+        self, info: strawberry.Info[Context, None]
+    ) -> Annotated[EmailPreferences, strawberry.lazy("schema.data_rights")] | None:
+        from schema.data_rights import EmailPreferences
+
+        if not self._is_viewer(info):
+            return None
+        return EmailPreferences(**preferences.email_preferences(self.row))
+
+    @strawberry.field(
+        description="How many contact requests wait for this member's answer; null unless the viewer is this member."
+    )
+    async def pending_request_count(self, info: strawberry.Info[Context, None]) -> int | None:
+        if not self._is_viewer(info):
+            return None
+        return await follow_up.count_waiting_requests(info.context.services, self.row.id)
 
 
 @strawberry.type

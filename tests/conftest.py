@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import text
 
 from domain.clock import Clock
+from domain.passwords import PasswordHasher
 from domain.services import Services
 from persistence.migrate import upgrade
 from pgbs.app import build_services, create_app
@@ -112,7 +113,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def services(settings: Settings, clock: Clock) -> AsyncIterator[Services]:
-    services = build_services(settings, clock=clock)
+    # Argon2 at its lowest cost: the suite hashes hundreds of passwords, and the cost is not under test.
+    services = build_services(settings, clock=clock, passwords=PasswordHasher(rounds=1, memory_cost=1024))
     yield services
     await services.database.dispose()
 

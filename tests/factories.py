@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from sqlmodel import select
 
 from domain.services import Services
-from persistence.models import OutboxMessage
+from persistence.database import Database
+from persistence.models import Activity, ContactRequest, Member, Organisation, OutboxMessage
+from schema.node import decode_global_id
 from tests.graphql_client import GraphQLClient
 
 PASSWORD = "correct horse battery"
@@ -125,3 +128,49 @@ async def active_member(
         data = await client.execute(UPDATE_ACTIVITY_PROFILE, {"input": activity_profile}, token=member.token)
         assert data["updateActivityProfile"]["userErrors"] == []
     return member
+
+
+async def insert_activity(
+    database: Database, request_global_id: str, *, title: str = "Robots in the classroom", **values: object
+) -> Activity:
+    """Write a planned activity of an accepted request straight into the `activity` table.
+
+    The activity mutations live in another area; this gives data-rights tests
+    an activity without depending on them.
+    """
+    _, request_id = decode_global_id(request_global_id, "ContactRequest")
+    now = datetime.now(UTC)
+    async with database.write() as session:
+        request = await session.get(ContactRequest, request_id)
+        organisations = []
+        for member_id in (request.sender_id, request.recipient_id):
+            member = await session.get(Member, member_id)
+            organisations.append(await session.get(Organisation, member.organisation_id))
+        school = next(row for row in organisations if row.kind == "SCHOOL")
+        company = next(row for row in organisations if row.kind == "COMPANY")
+        activity = Activity(
+            contact_request_id=request_id,
+            school_id=school.id,
+            company_id=company.id,
+            title=title,
+            description=values.pop("description", "Pupils build and program a small robot."),
+            status="PLANNED",
+            starts_on=values.pop("starts_on", date(2027, 3, 15)),
+            ends_on=values.pop("ends_on", date(2027, 3, 16)),
+            length="FULL_DAY",
+            format="IN_PERSON",
+            stem_topics=["ROBOTICS"],
+            age_groups=["AGES_10_12"],
+            expected_students=24,
+            city=school.city or "Lyon",
+            country_code=school.country_code,
+            latitude=45.76,
+            longitude=4.84,
+            created_by_id=request.sender_id,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+        session.add(activity)
+        await session.flush()
+    return activity

@@ -157,14 +157,6 @@ async def test_other_methods_are_405(client):
     assert "POST" in response.headers["allow"]
 
 
-async def test_browser_get_receives_graphiql(client):
-    response = await client.http.get("/graphql", headers={"accept": "text/html"})
-
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert "graphiql" in response.text.lower()
-
-
 async def test_batched_request_is_400(client, services):
     batch = [{"query": REGISTER}, {"query": VIEWER}]
 

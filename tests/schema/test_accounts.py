@@ -140,3 +140,11 @@ async def test_reset_password_rejects_short_password_and_keeps_token(client, ser
 
     assert rejected["userErrors"][0]["code"] == "TOO_SHORT"
     assert accepted["token"]
+
+
+async def test_register_rejects_line_break_in_name(client, services):
+    payload = await register(client, "newline@example.org", first_name="Ana\nBcc: someone")
+
+    assert payload["userErrors"][0]["field"] == ["input", "firstName"]
+    assert payload["userErrors"][0]["code"] == "INVALID"
+    assert await count_rows(services, "member") == 0

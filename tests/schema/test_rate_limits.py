@@ -12,6 +12,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from domain.passwords import PasswordHasher
 from pgbs.app import build_services, create_app
 from persistence.rate_limits import RedisRateLimitStore
 from tests.conftest import count_rows
@@ -51,7 +52,7 @@ async def _limited(settings, clock, store=None) -> AsyncIterator[Limited]:
         password_resets_per_client_per_hour=3,
         password_resets_per_address_per_hour=2,
     )
-    services = build_services(limited, clock=clock)
+    services = build_services(limited, clock=clock, passwords=PasswordHasher(rounds=1, memory_cost=1024))
     if store is not None:
         services.rate_limits = store
     application = create_app(services=services)

@@ -1,0 +1,139 @@
+"""Transactions: concurrent writers, objects readable after commit, after-commit callbacks, disposal."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from domain import accounts, profiles
+from domain.vocabulary import OrganisationKind, StemTopic
+from persistence.database import after_commit
+from persistence.models import Member, RateLimitCounter
+from pgbs.app import create_app
+from tests.conftest import count_rows
+
+WRITERS = 50
+
+
+def registration(index: int) -> accounts.Registration:
+    return accounts.Registration(
+        email=f"writer{index}@example.org", password="long enough secret", first_name="Writer", last_name=str(index)
+    )
+
+
+async def test_concurrent_registrations_all_succeed(services):
+    results = await asyncio.gather(
+        *(accounts.register(services, registration(index)) for index in range(WRITERS)), return_exceptions=True
+    )
+
+    failures = [result for result in results if isinstance(result, BaseException)]
+    assert failures == []
+    assert await count_rows(services, "member") == WRITERS
+    assert await count_rows(services, "outbox_message") == WRITERS
+
+
+async def test_concurrent_profile_updates_all_succeed(services):
+    now = services.clock.now()
+    async with services.database.write() as session:
+        members = [
+            Member(email=f"member{index}@example.org", first_name="M", last_name=str(index), created_at=now, updated_at=now)
+            for index in range(WRITERS)
+        ]
+        session.add_all(members)
+    changes = profiles.ProfileChanges(
+        role="Teacher",
+        subjects=[StemTopic.PHYSICS],
+        organisation=profiles.OrganisationChanges(name="Lycée", kind=OrganisationKind.SCHOOL, country_code="FR"),
+    )
+
+    results = await asyncio.gather(
+        *(profiles.update_profile(services, member.id, changes) for member in members), return_exceptions=True
+    )
+
+    failures = [result for result in results if isinstance(result, BaseException)]
+    assert failures == []
+    assert all(profiles.is_profile_complete(member) for member in results)
+    assert await count_rows(services, "organisation") == WRITERS
+
+
+async def test_sqlite_read_then_write_transactions_serialise(services):
+    if not services.database.is_sqlite:
+        pytest.skip("PostgreSQL serialises writers with row locks, not a database-wide write lock")
+    now = services.clock.now()
+    async with services.database.write() as session:
+        session.add(RateLimitCounter(key="counter", window_start=now, count=0))
+
+    async def increment() -> None:
+        # Read, then write: without BEGIN IMMEDIATE two of these would deadlock
+        # on upgrading their read locks, and SQLite would fail with "database is locked".
+        async with services.database.write() as session:
+            row = await session.get(RateLimitCounter, "counter")
+            row.count += 1
+            session.add(row)
+
+    await asyncio.gather(*(increment() for _ in range(WRITERS)))
+
+    async with services.database.read() as session:
+        assert (await session.get(RateLimitCounter, "counter")).count == WRITERS
+
+
+async def test_objects_stay_readable_after_commit(services):
+    now = services.clock.now()
+    async with services.database.write() as session:
+        written = Member(email="kept@example.org", first_name="Kept", last_name="Row", created_at=now, updated_at=now)
+        session.add(written)
+    async with services.database.read() as session:
+        loaded = await session.get(Member, written.id)
+
+    # Both sessions are closed: reading an expired attribute here would need I/O and fail.
+    assert written.id is not None
+    assert written.email == "kept@example.org"
+    assert loaded.first_name == "Kept"
+    assert loaded.created_at == written.created_at
+    assert loaded.subjects == []
+
+
+async def test_after_commit_runs_only_after_commit(services):
+    calls: list[str] = []
+
+    async with services.database.write() as session:
+        after_commit(session, lambda: calls.append("committed"))
+        assert calls == []
+    with pytest.raises(RuntimeError, match="rolled back"):
+        async with services.database.write() as session:
+            after_commit(session, lambda: calls.append("rolled back"))
+            raise RuntimeError("rolled back")
+
+    assert calls == ["committed"]
+
+
+async def test_after_commit_needs_write_session(services):
+    async with services.database.read() as session:
+        with pytest.raises(RuntimeError, match="Database.write"):
+            after_commit(session, lambda: None)
+
+
+async def test_lifespan_disposes_engine(services):
+    app = create_app(services=services)
+
+    async with app.router.lifespan_context(app):
+        await services.database.ping()
+        pooled_while_running = services.database.engine.pool.checkedin()
+
+    assert pooled_while_running >= 1
+    assert services.database.engine.pool.checkedin() == 0
+
+
+async def test_write_rolls_back_on_error(services):
+    now = services.clock.now()
+    with pytest.raises(ValueError):
+        async with services.database.write() as session:
+            session.add(Member(email="lost@example.org", first_name="L", last_name="R", created_at=now, updated_at=now))
+            await session.flush()
+            raise ValueError("stop")
+
+    async with services.database.read() as session:
+        result = await session.exec(text("SELECT count(*) FROM member"))
+        assert result.one()[0] == 0
