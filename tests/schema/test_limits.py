@@ -279,6 +279,30 @@ async def test_unexpected_error_is_masked_and_logged_once(catalogue, caplog):
     assert logged[0].exc_info is not None
 
 
+@pytest.fixture
+async def small_budget(settings: Settings, clock) -> AsyncIterator[GraphQLClient]:
+    budget_settings = dataclasses.replace(settings, max_query_cost=150)
+    services = build_services(budget_settings, clock=clock, passwords=PasswordHasher(rounds=1, memory_cost=1024))
+    application = create_app(services=services)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield GraphQLClient(http)
+    await services.database.dispose()
+
+
+async def test_cost_counts_service_connections(small_budget):
+    within = "{ search(first: 100) { totalCount } contactRequests(first: 50) { totalCount } }"
+    over = "{ a: search(first: 100) { totalCount } b: search { totalCount } contactRequests(first: 50) { totalCount } }"
+
+    within_body = await small_budget.post(within)
+    over_body = await small_budget.post(over)
+
+    assert "QUERY_TOO_COSTLY" not in codes(within_body)
+    assert codes(over_body) == ["QUERY_TOO_COSTLY"]
+    assert "170" in over_body["errors"][0]["message"]
+
+
 # Production: introspection and suggestions are for coordinators only.
 
 
