@@ -15,6 +15,7 @@ inbox with reset e-mails.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from datetime import datetime, timedelta
@@ -75,6 +76,26 @@ async def record_login_success(services: Services, address: str) -> None:
     """Forget the address's failures. The client's stay, so signing in to one's own account
     does not reset a client that is guessing passwords of others."""
     await services.rate_limits.clear(counter_key("login-address", address))
+
+
+async def prune_counters(services: Services) -> int:
+    """Delete counters that no limit reads any more: their window has ended and no block is running."""
+    now = services.clock.now()
+    longest_window = max(timedelta(seconds=services.settings.login_window_seconds), HOUR)
+    return await services.rate_limits.prune(now - longest_window, now)
+
+
+async def run_pruning(services: Services, interval_seconds: float = 3600) -> None:
+    """Prune counters every `interval_seconds` until cancelled; a failed pass is logged and retried."""
+    while True:
+        try:
+            deleted = await prune_counters(services)
+        except Exception:
+            logger.exception("pruning rate-limit counters failed; retrying in %s seconds", interval_seconds)
+        else:
+            if deleted:
+                logger.info("pruned %d rate-limit counters", deleted)
+        await asyncio.sleep(interval_seconds)
 
 
 async def count_registration(services: Services, client: str | None) -> None:

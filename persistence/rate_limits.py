@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import case, delete, literal, update
+from sqlalchemy import case, delete, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
@@ -49,13 +49,15 @@ class RateLimitStore(Protocol):
     async def clear(self, key: str) -> None:
         """Forget the key's count and block."""
 
+    async def prune(self, window_ended_before: datetime, now: datetime) -> int:
+        """Delete counters whose window started before `window_ended_before` and that are not blocked at `now`."""
+
     async def close(self) -> None: ...
 
 
 class DatabaseRateLimitStore:
     """Counters in the `rate_limit_counter` table; one upsert per count, atomic on SQLite and PostgreSQL."""
 
-    # TODO: rows whose window has ended and whose block has passed are never deleted.
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -94,6 +96,15 @@ class DatabaseRateLimitStore:
     async def clear(self, key: str) -> None:
         async with self.database.write() as session:
             await session.exec(delete(RateLimitCounter).where(RateLimitCounter.key == key))
+
+    async def prune(self, window_ended_before: datetime, now: datetime) -> int:
+        statement = delete(RateLimitCounter).where(
+            RateLimitCounter.window_start < window_ended_before,
+            or_(RateLimitCounter.blocked_until.is_(None), RateLimitCounter.blocked_until <= now),
+        )
+        async with self.database.write() as session:
+            result = await session.exec(statement)
+        return result.rowcount
 
     async def close(self) -> None:
         return None
@@ -165,6 +176,10 @@ class RedisRateLimitStore:
 
     async def clear(self, key: str) -> None:
         await self.redis.delete(self.prefix + key)
+
+    async def prune(self, window_ended_before: datetime, now: datetime) -> int:
+        # Redis deletes each hash itself once its window and block have passed.
+        return 0
 
     async def close(self) -> None:
         await self.redis.aclose()

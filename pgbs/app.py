@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from domain import accounts, follow_up
+from domain import accounts, follow_up, rate_limits
 from domain import calendar as calendar_feed
 from domain.clock import Clock
 from domain.passwords import PasswordHasher
@@ -166,6 +166,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 follow_up.run_periodically(services, settings.follow_up_interval_seconds), name="follow-up"
             )
         )
+        tasks.append(asyncio.create_task(rate_limits.run_pruning(services), name="rate-limit-pruning"))
         app.state.services = services
         try:
             yield

@@ -17,6 +17,7 @@ from persistence.rate_limits import (
     counter_key,
     create_rate_limit_store,
 )
+from tests.conftest import count_rows
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 WINDOW = timedelta(minutes=10)
@@ -120,3 +121,29 @@ async def test_redis_store_is_reachable():
         assert await redis.ping()
     finally:
         await redis.aclose()
+
+
+async def test_prune_keeps_live_and_blocked_counters(store):
+    await store.increment("old", START, WINDOW)
+    await store.increment("old-blocked", START, WINDOW)
+    await store.block("old-blocked", START + timedelta(hours=2), START)
+    await store.increment("recent", START + timedelta(minutes=55), WINDOW)
+
+    now = START + timedelta(hours=1)
+    await store.prune(now - WINDOW, now)
+
+    assert (await store.increment("old", now, WINDOW)).count == 1
+    assert await store.blocked_until("old-blocked") == START + timedelta(hours=2)
+    assert (await store.increment("recent", now, WINDOW)).count == 2
+
+
+async def test_database_prune_deletes_rows(services):
+    store = DatabaseRateLimitStore(services.database)
+    await store.increment("old", START, WINDOW)
+    await store.increment("recent", START + timedelta(minutes=55), WINDOW)
+
+    now = START + timedelta(hours=1)
+    deleted = await store.prune(now - WINDOW, now)
+
+    assert deleted == 1
+    assert await count_rows(services, "rate_limit_counter") == 1
