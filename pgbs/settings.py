@@ -67,7 +67,7 @@ class Settings:
 
     # Limits of one GraphQL request. A request over a limit is rejected before it runs.
     max_body_bytes: int = 1_000_000
-    # graphql-core 3.3's get_introspection_query() nests fields 15 levels deep, and GraphiQL needs it to pass.
+    # graphql-core 3.3's get_introspection_query() nests fields 15 levels deep; a lower limit rejects it.
     max_query_depth: int = 15
     max_aliases: int = 30
     max_tokens: int = 2_000
