@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from domain import invitations
+from domain import invitations, rate_limits
 from domain.errors import DomainError, ErrorCode, ErrorCollector
 from domain.links import forgot_password_link, reset_password_link, sign_in_link, verify_email_link
 from domain.services import Services
@@ -49,12 +49,13 @@ class SignedIn:
     member: Member
 
 
-async def register(services: Services, registration: Registration) -> None:
+async def register(services: Services, registration: Registration, *, client: str | None = None) -> None:
     """Create an unverified member and e-mail a verification link.
 
     For an address that is already registered nothing is created: the owner
     gets an e-mail saying how to verify or sign in, and the caller sees the
-    same empty success as for a new address.
+    same empty success as for a new address. Valid registrations are counted
+    per `client` address and rejected with RATE_LIMITED over the hourly limit.
     """
     errors = ErrorCollector()
     first_name = clean_text(
@@ -69,6 +70,7 @@ async def register(services: Services, registration: Registration) -> None:
     except DomainError as error:
         errors.problems.extend(error.problems)
     errors.raise_if_any()
+    await rate_limits.count_registration(services, client)
 
     # Hashed before looking the address up, so a taken address costs the same time.
     password_hash = await services.passwords.hash(registration.password)
@@ -148,12 +150,17 @@ async def _start_session(services: Services, session: AsyncSession, member: Memb
     return SignedIn(token=token, member=member)
 
 
-async def login(services: Services, email: str, password: str) -> SignedIn:
-    """Sign a member in; raise INVALID_CREDENTIALS alike for an unknown address and a wrong password."""
+async def login(services: Services, email: str, password: str, *, client: str | None = None) -> SignedIn:
+    """Sign a member in; raise INVALID_CREDENTIALS alike for an unknown address and a wrong password.
+
+    Raise RATE_LIMITED while the address or the `client` address waits after failed attempts.
+    """
     try:
         address = normalise_email(email)
     except DomainError:
         address = None
+    limited_address = address or email.strip().lower()
+    await rate_limits.check_login(services, limited_address, client)
 
     member = None
     if address is not None:
@@ -163,7 +170,9 @@ async def login(services: Services, email: str, password: str) -> SignedIn:
     # Exactly one Argon2 verification on every path, so timing tells nothing.
     password_hash = member.password_hash if member is not None and member.deleted_at is None else None
     if not await services.passwords.verify(password, password_hash):
+        await rate_limits.record_login_failure(services, limited_address, client)
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE, ("email",))
+    await rate_limits.record_login_success(services, limited_address)
 
     async with services.database.write() as session:
         signed_in = await _start_session(services, session, member)
@@ -226,11 +235,20 @@ async def verify_email(services: Services, token: str) -> SignedIn:
     return signed_in
 
 
-async def request_password_reset(services: Services, email: str) -> None:
-    """E-mail a reset link when the address belongs to a member; do nothing visible otherwise."""
+async def request_password_reset(services: Services, email: str, *, client: str | None = None) -> None:
+    """E-mail a reset link when the address belongs to a member; do nothing visible otherwise.
+
+    Raise RATE_LIMITED when the `client` address is over its hourly limit. An
+    address over its own limit gets no further e-mail, and the caller sees
+    the usual success.
+    """
     try:
         address = normalise_email(email)
     except DomainError:
+        address = None
+    if not await rate_limits.count_password_reset(services, address or email.strip().lower(), client):
+        return
+    if address is None:
         return
     hours = services.settings.reset_ttl_hours
     async with services.database.write() as session:

@@ -10,6 +10,7 @@ from domain.passwords import PasswordHasher
 from domain.ports import MailQueue
 from persistence.broker import Broker
 from persistence.database import Database
+from persistence.rate_limits import RateLimitStore
 from pgbs.settings import Settings
 
 
@@ -21,5 +22,6 @@ class Services:
     mail: MailQueue
     passwords: PasswordHasher
     broker: Broker
+    rate_limits: RateLimitStore
     # Live campaign map updates of this process; started and stopped by the application's lifespan.
     map_feed: MapFeed | None = None

@@ -10,18 +10,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from cross_web import HTTPException  # the HTTP error type strawberry raises for bad requests
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET, UnsetType
 
-from domain import accounts, follow_up
+from domain import accounts, follow_up, rate_limits
 from domain import calendar as calendar_feed
 from domain.clock import Clock
 from domain.locations import warm_up as load_city_positions
@@ -32,13 +31,14 @@ from mailer.delivery import DeliveryWorker, SmtpSender
 from mailer.outbox import Outbox
 from persistence.broker import create_broker
 from persistence.database import Database
+from persistence.rate_limits import create_rate_limit_store
+from pgbs.http import BodySizeLimit, GraphQLOverHTTP
 from pgbs.settings import Settings
 from pgbs.web import DEFAULT_BUILD_DIR, graphiql_page, web_routes
 from pgbs.websocket import CONNECTION_INIT_TIMEOUT, LegacyGraphQLWSHandler
 from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
-from schema.extensions import MASKED_MESSAGE
 
 logger = logging.getLogger(__name__)
 
@@ -59,21 +59,13 @@ def new_request_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-
-
-def accepts_graphql_response_json(accept: str | None) -> bool:
-    """True when an Accept header lists the GraphQL over HTTP media type."""
-    return any(part.split(";")[0].strip().lower() == GRAPHQL_RESPONSE_JSON for part in (accept or "").split(","))
-
-
-class GraphQLEndpoint(GraphQL):
+class GraphQLEndpoint(GraphQLOverHTTP):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
 
     graphql_ws_handler_class = LegacyGraphQLWSHandler
 
     def __init__(self, services: Services, web_build_dir: Path = DEFAULT_BUILD_DIR, **options: Any) -> None:
-        super().__init__(build_schema(), **options)
+        super().__init__(build_schema(), services.settings, **options)
         self.services = services
         self.web_build_dir = web_build_dir
 
@@ -82,57 +74,9 @@ class GraphQLEndpoint(GraphQL):
         return graphiql_page(self.web_build_dir)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        request_id = new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        try:
-            response = await self.run(Request(scope, receive))
-        except HTTPException as error:
-            response = PlainTextResponse(error.reason, status_code=error.status_code)
-        except Exception:
-            # Raised outside GraphQL execution, for example while authenticating, where
-            # the schema's masking does not reach. The response matches a masked error.
-            logger.exception("unexpected error before executing a GraphQL request (request %s)", request_id)
-            response = JSONResponse(
-                {
-                    "data": None,
-                    "errors": [
-                        {
-                            "message": MASKED_MESSAGE,
-                            "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-                        }
-                    ],
-                },
-                status_code=500,
-            )
-        await response(scope, receive, send)
-
-    async def get_sub_response(self, request: Request | WebSocket) -> Response:
-        sub_response = await super().get_sub_response(request)
-        if accepts_graphql_response_json(request.headers.get("accept")):
-            sub_response.media_type = GRAPHQL_RESPONSE_JSON
-        return sub_response
-
-    def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        """Return the response in the media type the client accepts, as the GraphQL over HTTP spec requires.
-
-        With application/graphql-response+json, a request that failed before
-        execution (a syntax or validation error: no data, no error path) gets 400.
-        Plain application/json keeps status 200 for clients written before the spec.
-        """
-        response = super().create_response(response_data, sub_response)
-        if sub_response.media_type != GRAPHQL_RESPONSE_JSON:
-            return response
-        response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
-        errors = response_data.get("errors") if isinstance(response_data, dict) else None
-        failed_before_execution = (
-            errors and response_data.get("data") is None and not any(error.get("path") for error in errors)
-        )
-        if failed_before_execution and not sub_response.status_code:
-            response.status_code = 400
-        return response
+        if scope["type"] == "http":
+            scope.setdefault("state", {})["request_id"] = new_request_id()
+        await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | None = None) -> Context:
         token = bearer_token(request.headers.get("authorization")) if isinstance(request, Request) else None
@@ -180,6 +124,7 @@ def build_services(
         mail=Outbox(clock, delivery_enabled=settings.smtp_host is not None),
         passwords=passwords or PasswordHasher(),
         broker=broker,
+        rate_limits=create_rate_limit_store(settings.broker_url, database),
         map_feed=MapFeed(database, broker),
     )
 
@@ -233,6 +178,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 follow_up.run_periodically(services, settings.follow_up_interval_seconds), name="follow-up"
             )
         )
+        tasks.append(asyncio.create_task(rate_limits.run_pruning(services), name="rate-limit-pruning"))
         app.state.services = services
         try:
             yield
@@ -245,6 +191,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             if services.map_feed is not None:
                 await services.map_feed.stop()
             await services.broker.close()
+            await services.rate_limits.close()
             await services.database.dispose()
 
     routes = [
@@ -254,4 +201,5 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         Route("/calendar/{token}.ics", calendar, methods=["GET"]),
         *web_routes(web_build_dir),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

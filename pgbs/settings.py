@@ -65,6 +65,30 @@ class Settings:
     mail_retry_seconds: float = 15.0
     mail_max_attempts: int = 12
 
+    # Limits of one GraphQL request. A request over a limit is rejected before it runs.
+    max_body_bytes: int = 1_000_000
+    # graphql-core 3.3's get_introspection_query() nests fields 15 levels deep; a lower limit rejects it.
+    max_query_depth: int = 15
+    max_aliases: int = 30
+    max_tokens: int = 2_000
+    # Connection fields cost their `first` (DEFAULT_PAGE_COST when absent), multiplied through nesting.
+    max_query_cost: int = 10_000
+    max_variables_depth: int = 10
+    execution_timeout_seconds: float = 10.0
+
+    # Abuse limits per client address (the ASGI scope's client; see README) and per e-mail address.
+    # Failed sign-ins allowed before each further attempt waits, and the delays in seconds:
+    # the first wait is login_delay_seconds, each further failure doubles it up to login_max_delay_seconds.
+    login_failures_per_address: int = 5
+    login_failures_per_client: int = 20
+    login_delay_seconds: float = 1.0
+    login_max_delay_seconds: float = 300.0
+    # Counters of failed sign-ins start over after this many seconds without a new window.
+    login_window_seconds: int = 3600
+    password_resets_per_client_per_hour: int = 10
+    password_resets_per_address_per_hour: int = 3
+    registrations_per_client_per_hour: int = 10
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -117,6 +141,35 @@ class Settings:
             mail_poll_seconds=reader.number("MAIL_POLL_SECONDS", defaults.mail_poll_seconds, minimum=0.05),
             mail_retry_seconds=reader.number("MAIL_RETRY_SECONDS", defaults.mail_retry_seconds, minimum=0.05),
             mail_max_attempts=reader.integer("MAIL_MAX_ATTEMPTS", defaults.mail_max_attempts, minimum=1),
+            max_body_bytes=reader.integer("MAX_BODY_BYTES", defaults.max_body_bytes, minimum=1_000),
+            max_query_depth=reader.integer("MAX_QUERY_DEPTH", defaults.max_query_depth, minimum=2),
+            max_aliases=reader.integer("MAX_ALIASES", defaults.max_aliases, minimum=0),
+            max_tokens=reader.integer("MAX_TOKENS", defaults.max_tokens, minimum=100),
+            max_query_cost=reader.integer("MAX_QUERY_COST", defaults.max_query_cost, minimum=1),
+            max_variables_depth=reader.integer("MAX_VARIABLES_DEPTH", defaults.max_variables_depth, minimum=1),
+            execution_timeout_seconds=reader.number(
+                "EXECUTION_TIMEOUT_SECONDS", defaults.execution_timeout_seconds, minimum=0.01
+            ),
+            login_failures_per_address=reader.integer(
+                "LOGIN_FAILURES_PER_ADDRESS", defaults.login_failures_per_address, minimum=1
+            ),
+            login_failures_per_client=reader.integer(
+                "LOGIN_FAILURES_PER_CLIENT", defaults.login_failures_per_client, minimum=1
+            ),
+            login_delay_seconds=reader.number("LOGIN_DELAY_SECONDS", defaults.login_delay_seconds, minimum=0.01),
+            login_max_delay_seconds=reader.number(
+                "LOGIN_MAX_DELAY_SECONDS", defaults.login_max_delay_seconds, minimum=0.01
+            ),
+            login_window_seconds=reader.integer("LOGIN_WINDOW_SECONDS", defaults.login_window_seconds, minimum=1),
+            password_resets_per_client_per_hour=reader.integer(
+                "PASSWORD_RESETS_PER_CLIENT_PER_HOUR", defaults.password_resets_per_client_per_hour, minimum=1
+            ),
+            password_resets_per_address_per_hour=reader.integer(
+                "PASSWORD_RESETS_PER_ADDRESS_PER_HOUR", defaults.password_resets_per_address_per_hour, minimum=1
+            ),
+            registrations_per_client_per_hour=reader.integer(
+                "REGISTRATIONS_PER_CLIENT_PER_HOUR", defaults.registrations_per_client_per_hour, minimum=1
+            ),
         )
 
 

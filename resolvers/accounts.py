@@ -9,7 +9,7 @@ from domain import accounts, profiles
 from domain.errors import DomainError
 from schema.accounts import ActivityProfileInput, AuthPayload, ProfileInput, RegisterInput, UserPayload
 from schema.context import Context
-from schema.errors import user_errors
+from schema.errors import RateLimited, user_errors
 from schema.types import User
 
 Info = strawberry.Info[Context, None]
@@ -37,7 +37,7 @@ class AccountMutation:
             invitation_token=input.invitation_token,
         )
         try:
-            await accounts.register(info.context.services, registration)
+            await accounts.register(info.context.services, registration, client=info.context.client_address)
         except DomainError as error:
             return AuthPayload(user_errors=user_errors(error))
         return AuthPayload()
@@ -45,7 +45,7 @@ class AccountMutation:
     @strawberry.mutation(description="Sign in; the same error for an unknown address and a wrong password.")
     async def login(self, info: Info, email: str, password: str) -> AuthPayload:
         try:
-            signed_in = await accounts.login(info.context.services, email, password)
+            signed_in = await accounts.login(info.context.services, email, password, client=info.context.client_address)
         except DomainError as error:
             return AuthPayload(user_errors=user_errors(error))
         return _signed_in_payload(info, signed_in)
@@ -65,9 +65,16 @@ class AccountMutation:
             return AuthPayload(user_errors=user_errors(error))
         return _signed_in_payload(info, signed_in)
 
-    @strawberry.mutation(description="E-mail a reset link if the address is registered; always true.")
+    @strawberry.mutation(
+        description="E-mail a reset link if the address is registered; always true. "
+        "Too many requests from one client get a top-level RATE_LIMITED error."
+    )
     async def request_password_reset(self, info: Info, email: str) -> bool:
-        await accounts.request_password_reset(info.context.services, email)
+        try:
+            await accounts.request_password_reset(info.context.services, email, client=info.context.client_address)
+        except DomainError as error:
+            # The operation returns Boolean!, so there is no userErrors list for the limit.
+            raise RateLimited(str(error)) from None
         return True
 
     @strawberry.mutation(description="Set a new password with the token from the e-mail, end other sessions, sign in.")

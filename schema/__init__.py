@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema.extensions import MaskUnexpectedErrors, is_unexpected
+from schema.extensions import HideSchemaInProduction, MaskUnexpectedErrors, RequestLimits, is_unexpected
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,12 @@ def build_schema() -> strawberry.Schema:
             ActivitySubscription,
         ),
     )
-    return Schema(query=query, mutation=mutation, subscription=subscription, extensions=[MaskUnexpectedErrors])
+    return Schema(
+        query=query,
+        mutation=mutation,
+        subscription=subscription,
+        extensions=[MaskUnexpectedErrors, RequestLimits, HideSchemaInProduction],
+    )
 
 
 def schema_sdl() -> str:

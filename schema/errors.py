@@ -35,3 +35,10 @@ class ForbiddenError(GraphQLError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, extensions={"code": "FORBIDDEN"})
+
+
+class RateLimited(GraphQLError):
+    """Top-level error for an operation without `userErrors` that a client sent too often."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, extensions={"code": "RATE_LIMITED"})

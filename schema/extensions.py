@@ -1,12 +1,18 @@
-"""Schema extensions: masking of unexpected errors, and one log line per error."""
+"""Schema extensions: masking and logging of errors, request limits, and hiding the schema in production."""
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterator
 
-from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from graphql import GraphQLError, GraphQLSyntaxError, ValidationRule
+from graphql.language import FieldNode
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.exceptions import InvalidOperationTypeError
+
+from pgbs.settings import Settings
+from schema.limits import DocumentMeter, LimitExceeded, variables_depth
 
 logger = logging.getLogger(__name__)
 
@@ -80,3 +86,135 @@ class MaskUnexpectedErrors(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
         return masked
+
+
+# graphql-core's messages for its own parser limits (graphql-core 3.3).
+TOO_MANY_TOKENS_PREFIX = "Syntax Error: Document contains more than"
+NESTED_TOO_DEEPLY_PREFIX = "Syntax Error: Document is nested too deeply"
+
+# graphql-core appends suggestions such as " Did you mean 'email'?" to validation
+# and input coercion messages; names are GraphQL names, so they hold no '?'.
+SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
+def _settings(extension: SchemaExtension) -> Settings:
+    services = getattr(extension.execution_context.context, "services", None)
+    return services.settings if services is not None else Settings()
+
+
+class RequestLimits(SchemaExtension):
+    """Reject a request over a limit of the settings before it is validated or run.
+
+    Tokens are counted by graphql-core's parser (`max_tokens`), which also
+    stops at 200 nested selection sets. Depth, aliases and cost are measured
+    by `DocumentMeter` before the standard validation rules run, so an
+    oversized document never reaches them.
+
+    Strawberry's QueryDepthLimiter and MaxAliasesLimiter (0.341) are not used:
+    they take fixed limits when the schema is built, report no
+    `extensions.code`, and walk a fragment again at every spread, which takes
+    exponential time on a chain of fragments that each spread the next twice.
+    QueryDepthLimiter also skips `__schema` and `__type` subtrees entirely.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = _settings(self).max_tokens
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if not isinstance(error, GraphQLSyntaxError):
+                continue
+            if error.message.startswith(TOO_MANY_TOKENS_PREFIX):
+                error.message = f"The query has more than {_settings(self).max_tokens} tokens; send a smaller query."
+                error.extensions = {"code": "TOO_MANY_TOKENS"}
+            elif error.message.startswith(NESTED_TOO_DEEPLY_PREFIX):
+                error.message = "The query is nested too deeply to be parsed; send a shallower query."
+                error.extensions = {"code": "QUERY_TOO_DEEP"}
+
+    def on_validate(self) -> Iterator[None]:
+        error = self._check()
+        if error is not None:
+            # Set before validation runs, so Strawberry skips the standard rules.
+            self.execution_context.pre_execution_errors = [error]
+        yield
+
+    def _check(self) -> LimitExceeded | None:
+        settings = _settings(self)
+        context = self.execution_context
+
+        depth = variables_depth(context.variables or {})
+        if depth > settings.max_variables_depth:
+            return LimitExceeded(
+                "VARIABLES_TOO_DEEP",
+                f"The variables nest {depth} levels deep; at most {settings.max_variables_depth} are allowed.",
+            )
+
+        assert context.graphql_document is not None
+        meter = DocumentMeter(context.schema._schema, context.graphql_document, context.variables)
+        measure = meter.measure(context.operation_name)
+        if measure.depth > settings.max_query_depth:
+            return LimitExceeded(
+                "QUERY_TOO_DEEP",
+                f"The query nests fields {measure.depth} levels deep; at most {settings.max_query_depth} are allowed.",
+            )
+        if measure.aliases > settings.max_aliases:
+            return LimitExceeded(
+                "TOO_MANY_ALIASES",
+                f"The query uses {measure.aliases} aliases, counting each fragment spread; "
+                f"at most {settings.max_aliases} are allowed.",
+            )
+        if measure.cost > settings.max_query_cost:
+            return LimitExceeded(
+                "QUERY_TOO_COSTLY",
+                f"The query may return up to {measure.cost} connection items; at most "
+                f"{settings.max_query_cost} are allowed. Ask for smaller pages with `first`.",
+            )
+        return None
+
+
+class IntrospectionDisabled(ValidationRule):
+    """Reject `__schema` and `__type`; `__typename` stays allowed."""
+
+    def enter_field(self, node: FieldNode, *_args: object) -> None:
+        if node.name.value in ("__schema", "__type"):
+            self.report_error(
+                GraphQLError(
+                    "Introspection is disabled on this server; coordinators may sign in to use it.",
+                    node,
+                    extensions={"code": "INTROSPECTION_DISABLED"},
+                )
+            )
+
+
+class HideSchemaInProduction(SchemaExtension):
+    """Turn off introspection and "Did you mean" suggestions in production, except for coordinators.
+
+    Both would otherwise let an anonymous caller map the whole schema.
+    """
+
+    def _hides_schema(self) -> bool:
+        if not _settings(self).is_production:
+            return False
+        viewer = getattr(self.execution_context.context, "viewer", None)
+        return not (viewer is not None and viewer.is_coordinator)
+
+    def on_operation(self) -> Iterator[None]:
+        hide = self._hides_schema()
+        if hide:
+            context = self.execution_context
+            context.validation_rules = (*context.validation_rules, IntrospectionDisabled)
+        yield
+        if hide:
+            self._strip_suggestions()
+
+    def _strip_suggestions(self) -> None:
+        context = self.execution_context
+        errors = list(context.pre_execution_errors or ())
+        result = context.result
+        if result is not None and getattr(result, "errors", None):
+            errors.extend(result.errors)
+        for error in errors:
+            error.message = SUGGESTION.sub("", error.message)
+

@@ -99,6 +99,10 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         public_base_url="http://frontend.test",
         coordinator_emails=("campaign-office@pgbs.example",),
+        # Every test client has the same address, 127.0.0.1; tests of these limits set their own.
+        registrations_per_client_per_hour=10_000,
+        password_resets_per_client_per_hour=10_000,
+        login_failures_per_client=10_000,
     )
 
 
