@@ -1,10 +1,10 @@
 """Accounts: registration, e-mail verification, sign-in and out, password reset, coordinators.
 
-No answer given to an anonymous caller tells whether an address is registered:
-`register` answers a taken address as it answers a new one and tells the owner
-by e-mail instead, `login` has one error for an unknown address and a wrong
-password and costs the same for both, and `request_password_reset` always
-succeeds.
+No response to an anonymous caller reveals whether an address is registered:
+`register` returns the same result for a taken address as for a new one and
+informs the owner by e-mail instead, `login` returns one error for an unknown
+address and a wrong password and costs the same for both, and
+`request_password_reset` always succeeds.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ async def login(services: Services, email: str, password: str, *, client: str | 
         async with services.database.read() as session:
             member = await member_table.get_member_by_email(session, address)
 
-    # Exactly one Argon2 verification on every path, so timing tells nothing.
+    # Exactly one Argon2 verification on every path, so the response time reveals nothing.
     password_hash = member.password_hash if member is not None and member.deleted_at is None else None
     if not await services.passwords.verify(password, password_hash):
         await rate_limits.record_login_failure(services, limited_address, client)
@@ -279,7 +279,7 @@ async def reset_password(services: Services, token: str, new_password: str) -> S
     async with services.database.write() as session:
         member = await _consume(services, session, token, RESET_PASSWORD)
         now = services.clock.now()
-        # Whoever reset the password may have stolen a session: end them all.
+        # A password reset may follow a stolen session, so every session ends.
         await member_table.expire_tokens(session, member.id, (SESSION, RESET_PASSWORD), now)
         member.password_hash = password_hash
         # The link reached the member's inbox, which proves they own the address.

@@ -1,9 +1,9 @@
 """The e-mail outbox table: messages are written with the change that causes them, and claimed for delivery.
 
-Several processes may run delivery workers on one database. A worker claims a
-message by setting a lease (`locked_until`) with a conditional UPDATE, which
-works alike on SQLite and PostgreSQL, so each message is sent by one worker at
-a time; a worker that dies leaves a lease that simply runs out.
+Several processes may run delivery workers on one database. A worker claims
+a message by setting a lease (`locked_until`) with a conditional UPDATE, which
+works alike on SQLite and PostgreSQL. So each message is sent by one worker at
+a time, and the lease of a worker that dies simply runs out.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 
 
 class SettingsError(ValueError):
-    """Raised when an environment variable holds a value the service cannot use."""
+    """Raised when an environment variable contains a value the service cannot use."""
 
 
 SMTP_TLS_MODES = ("auto", "starttls", "tls", "none")
