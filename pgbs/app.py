@@ -12,7 +12,7 @@ from typing import Any
 
 from cross_web import HTTPException  # the HTTP error type strawberry raises for bad requests
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
@@ -91,6 +91,10 @@ class GraphQLEndpoint(GraphQL):
             response = await self.run(Request(scope, receive))
         except HTTPException as error:
             response = PlainTextResponse(error.reason, status_code=error.status_code)
+        except ClientDisconnect:
+            # The client closed the connection before sending the whole body, so no response can be sent.
+            logger.info("client disconnected before sending its whole request (request %s)", request_id)
+            return
         except Exception:
             # Raised outside GraphQL execution, for example while authenticating, where
             # the schema's masking does not reach. The response matches a masked error.
