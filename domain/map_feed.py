@@ -54,7 +54,8 @@ class MapFeed:
         self.database = database
         self.broker = broker
         self._subscriptions: set[MapSubscription] = set()
-        self._last_seen = 0
+        # The last sequence handed to subscribers; None until it could be read from the log.
+        self._last_seen: int | None = None
         self._lock = asyncio.Lock()
         self._running = False
 
@@ -64,16 +65,31 @@ class MapFeed:
         return len(self._subscriptions)
 
     @property
-    def last_seen(self) -> int:
+    def last_seen(self) -> int | None:
         return self._last_seen
 
     async def start(self) -> None:
-        """Listen on the broker; call after the broker started."""
-        async with self.database.read() as session:
-            self._last_seen = await map_log.last_sequence(session)
+        """Listen on the broker; call after the broker started.
+
+        A database that cannot be reached yet does not stop the service from
+        starting: the last sequence is then read when it is first needed.
+        """
         self._running = True
         self.broker.add_listener(map_log.MAP_CHANNEL, self)
+        try:
+            await self._read_last_sequence()
+        except Exception as error:
+            logger.warning("map feed started without its last sequence: database unreachable: %s", type(error).__name__)
+            return
         logger.info("map feed started after sequence %d", self._last_seen)
+
+    async def _read_last_sequence(self) -> int:
+        """Read the log's last sequence once; until then no subscriber is registered."""
+        async with self._lock:
+            if self._last_seen is None:
+                async with self.database.read() as session:
+                    self._last_seen = await map_log.last_sequence(session)
+            return self._last_seen
 
     async def stop(self) -> None:
         """Stop delivering and end every open subscription."""
@@ -90,7 +106,7 @@ class MapFeed:
         except ValueError:
             logger.warning("map feed ignored a payload that is not a sequence number: %.40r", payload)
             return
-        if sequence <= self._last_seen:
+        if self._last_seen is not None and sequence <= self._last_seen:
             return
         await self.catch_up()
 
@@ -101,6 +117,10 @@ class MapFeed:
     async def catch_up(self) -> None:
         """Read every event above the last one seen and hand it to the matching subscribers."""
         if not self._running:
+            return
+        if self._last_seen is None:
+            # No subscriber exists before the last sequence is known, so there is nothing to hand over.
+            await self._read_last_sequence()
             return
         async with self._lock:
             while True:
@@ -133,6 +153,7 @@ class MapFeed:
         committed meanwhile is either in the log read or in the queue, and the
         queue's copies at or below the last delivered sequence are skipped.
         """
+        await self._read_last_sequence()
         subscription = MapSubscription(country_code)
         self._subscriptions.add(subscription)
         try:

@@ -8,6 +8,7 @@ import pytest
 
 from domain import activities, map_feed
 from domain.activities import LocationChanges
+from persistence.database import Database
 from tests.activity_factories import activity_changes, connected_pair, key, member_row
 
 # Bound for every wait on an expected event; a correct feed delivers far sooner.
@@ -136,4 +137,28 @@ async def test_stop_ends_open_subscriptions(services, planner):
     with pytest.raises(StopAsyncIteration):
         async with asyncio.timeout(WAIT):
             await pending
+    assert feed.subscription_count == 0
+
+
+async def test_feed_starts_while_database_unreachable(services, planner, tmp_path):
+    unreachable = Database(f"sqlite+aiosqlite:///{tmp_path}/missing-directory/pgbs.db")
+    feed = map_feed.MapFeed(unreachable, services.broker)
+
+    await feed.start()
+    assert feed.last_seen is None
+
+    # The database comes back: the feed reads the last sequence when the first subscriber arrives.
+    feed.database = services.database
+    await create(services, planner, "While the feed was starting")
+    updates = feed.updates(None, None)
+    first = asyncio.ensure_future(anext(updates))
+    await asyncio.sleep(0)
+    await create(services, planner, "Live")
+
+    async with asyncio.timeout(WAIT):
+        event = await first
+    assert event.payload["title"] == "Live"
+    await updates.aclose()
+    await feed.stop()
+    await unreachable.dispose()
     assert feed.subscription_count == 0
