@@ -12,7 +12,7 @@ promise:
 
 The world is built once per database through the API. Rows whose success
 changes state (accepting, closing, deleting) give the actors who succeed an
-object of their own, so the order of the cells does not matter.
+object of their own, so no cell changes what a later cell of the row sees.
 """
 
 from __future__ import annotations
