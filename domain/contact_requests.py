@@ -111,11 +111,12 @@ def _already_connected() -> DomainError:
     )
 
 
-async def _load_for_party(
+async def _load_visible(
     services: Services, session: AsyncSession, viewer: Member, request_id: int | None
 ) -> ContactRequest:
     request = await request_table.get_request(session, request_id) if request_id is not None else None
-    if request is None or not is_party(viewer, request):
+    # Coordinators see every request, so for them it exists; the callers then reject them as NOT_ALLOWED.
+    if request is None or not can_see_request(viewer, request):
         raise DomainError(ErrorCode.NOT_FOUND, NOT_FOUND_MESSAGE, ("id",))
     return request
 
@@ -129,7 +130,7 @@ async def _respond(
 
     now = services.clock.now()
     async with services.database.write() as session:
-        request = await _load_for_party(services, session, viewer, request_id)
+        request = await _load_visible(services, session, viewer, request_id)
         if request.recipient_id != viewer.id:
             raise DomainError(ErrorCode.NOT_ALLOWED, "Only the recipient can answer a contact request.", ("id",))
         changed = await request_table.change_status(
@@ -172,7 +173,7 @@ async def withdraw(services: Services, viewer: Member, request_id: int | None) -
     """Withdraw a pending request the viewer sent."""
     now = services.clock.now()
     async with services.database.write() as session:
-        request = await _load_for_party(services, session, viewer, request_id)
+        request = await _load_visible(services, session, viewer, request_id)
         if request.sender_id != viewer.id:
             raise DomainError(ErrorCode.NOT_ALLOWED, "Only the sender can withdraw a contact request.", ("id",))
         if not await request_table.change_status(session, request.id, PENDING, status=WITHDRAWN, responded_at=now):

@@ -15,8 +15,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from persistence import map_log
 from persistence.broker import Broker
 from persistence.database import Database
@@ -29,10 +27,6 @@ PAGE_SIZE = 500
 # Events waiting for one subscriber. A subscriber that falls further behind
 # drops its queue and reads the log again from its last delivered event.
 QUEUE_MAX = 1000
-
-
-# Seconds between tries to read the event log when the database was unreachable at start-up.
-START_RETRY_SECONDS = 5.0
 
 
 class MapSubscription:
@@ -60,15 +54,10 @@ class MapFeed:
         self.database = database
         self.broker = broker
         self._subscriptions: set[MapSubscription] = set()
-        self._last_seen = 0
+        # The last sequence handed to subscribers; None until it could be read from the log.
+        self._last_seen: int | None = None
         self._lock = asyncio.Lock()
         self._running = False
-        self._start_task: asyncio.Task | None = None
-
-    @property
-    def running(self) -> bool:
-        """True once the feed has read the event log and listens on the broker."""
-        return self._running
 
     @property
     def subscription_count(self) -> int:
@@ -76,47 +65,34 @@ class MapFeed:
         return len(self._subscriptions)
 
     @property
-    def last_seen(self) -> int:
+    def last_seen(self) -> int | None:
         return self._last_seen
 
     async def start(self) -> None:
         """Listen on the broker; call after the broker started.
 
-        When the database cannot be read at start-up, the feed retries in the
-        background, so the service still starts and serves `/healthz`.
+        A database that cannot be reached yet does not stop the service from
+        starting: the last sequence is then read when it is first needed.
         """
-        try:
-            await self._begin()
-        except (SQLAlchemyError, OSError) as error:
-            logger.warning(
-                "map feed could not read the event log: %s; retrying every %s s", error, START_RETRY_SECONDS
-            )
-            self._start_task = asyncio.create_task(self._retry_start(), name="map-feed-start")
-
-    async def _begin(self) -> None:
-        async with self.database.read() as session:
-            self._last_seen = await map_log.last_sequence(session)
         self._running = True
         self.broker.add_listener(map_log.MAP_CHANNEL, self)
+        try:
+            await self._read_last_sequence()
+        except Exception as error:
+            logger.warning("map feed started without its last sequence: database unreachable: %s", type(error).__name__)
+            return
         logger.info("map feed started after sequence %d", self._last_seen)
 
-    async def _retry_start(self) -> None:
-        while True:
-            await asyncio.sleep(START_RETRY_SECONDS)
-            try:
-                await self._begin()
-            except (SQLAlchemyError, OSError) as error:
-                logger.warning("map feed still cannot read the event log: %s", error)
-                continue
-            return
+    async def _read_last_sequence(self) -> int:
+        """Read the log's last sequence once; until then no subscriber is registered."""
+        async with self._lock:
+            if self._last_seen is None:
+                async with self.database.read() as session:
+                    self._last_seen = await map_log.last_sequence(session)
+            return self._last_seen
 
     async def stop(self) -> None:
         """Stop delivering and end every open subscription."""
-        if self._start_task is not None:
-            self._start_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._start_task
-            self._start_task = None
         self._running = False
         for subscription in list(self._subscriptions):
             # A None in the queue ends the subscriber's loop.
@@ -130,7 +106,7 @@ class MapFeed:
         except ValueError:
             logger.warning("map feed ignored a payload that is not a sequence number: %.40r", payload)
             return
-        if sequence <= self._last_seen:
+        if self._last_seen is not None and sequence <= self._last_seen:
             return
         await self.catch_up()
 
@@ -141,6 +117,10 @@ class MapFeed:
     async def catch_up(self) -> None:
         """Read every event above the last one seen and hand it to the matching subscribers."""
         if not self._running:
+            return
+        if self._last_seen is None:
+            # No subscriber exists before the last sequence is known, so there is nothing to hand over.
+            await self._read_last_sequence()
             return
         async with self._lock:
             while True:
@@ -173,6 +153,7 @@ class MapFeed:
         committed meanwhile is either in the log read or in the queue, and the
         queue's copies at or below the last delivered sequence are skipped.
         """
+        await self._read_last_sequence()
         subscription = MapSubscription(country_code)
         self._subscriptions.add(subscription)
         try:

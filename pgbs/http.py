@@ -26,7 +26,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -131,6 +131,11 @@ class GraphQLOverHTTP(GraphQL):
             response = error_response(error.status_code, "BAD_REQUEST", error.reason, media_type)
         except BodyTooLarge:
             raise
+        except ClientDisconnect:
+            # The client closed the connection before sending the whole body, so no response can be sent.
+            request_id = scope.get("state", {}).get("request_id")
+            logger.info("client disconnected before sending its whole request (request %s)", request_id)
+            return
         except Exception:
             # Raised outside GraphQL execution, for example while authenticating, where
             # the schema's masking does not reach. The response matches a masked error.

@@ -8,6 +8,7 @@ import pytest
 
 from domain import activities, map_feed
 from domain.activities import LocationChanges
+from persistence.database import Database
 from tests.activity_factories import activity_changes, connected_pair, key, member_row
 
 # Bound for every wait on an expected event; a correct feed delivers far sooner.
@@ -139,27 +140,25 @@ async def test_stop_ends_open_subscriptions(services, planner):
     assert feed.subscription_count == 0
 
 
-async def test_start_retries_while_database_unreachable(tmp_path, monkeypatch):
-    from persistence.broker.memory import MemoryBroker
-    from persistence.database import Database
-    from persistence.migrate import upgrade
-
-    monkeypatch.setattr(map_feed, "START_RETRY_SECONDS", 0.05)
-    # A folder that does not exist yet: SQLite cannot open the file until it does.
-    missing = tmp_path / "missing" / "map.db"
-    database = Database(f"sqlite+aiosqlite:///{missing}")
-    feed = map_feed.MapFeed(database, MemoryBroker())
+async def test_feed_starts_while_database_unreachable(services, planner, tmp_path):
+    unreachable = Database(f"sqlite+aiosqlite:///{tmp_path}/missing-directory/pgbs.db")
+    feed = map_feed.MapFeed(unreachable, services.broker)
 
     await feed.start()
-    assert feed.running is False
+    assert feed.last_seen is None
 
-    missing.parent.mkdir()
-    await asyncio.to_thread(upgrade, f"sqlite+aiosqlite:///{missing}")
-    for _ in range(100):
-        if feed.running:
-            break
-        await asyncio.sleep(0.05)
+    # The database comes back: the feed reads the last sequence when the first subscriber arrives.
+    feed.database = services.database
+    await create(services, planner, "While the feed was starting")
+    updates = feed.updates(None, None)
+    first = asyncio.ensure_future(anext(updates))
+    await asyncio.sleep(0)
+    await create(services, planner, "Live")
 
-    assert feed.running is True
+    async with asyncio.timeout(WAIT):
+        event = await first
+    assert event.payload["title"] == "Live"
+    await updates.aclose()
     await feed.stop()
-    await database.dispose()
+    await unreachable.dispose()
+    assert feed.subscription_count == 0
