@@ -114,6 +114,14 @@ def smtp_server() -> Iterator[SmtpRecorder]:
     server.stop()
 
 
+# Every test client comes from 127.0.0.1, so the per-client abuse limits would count them all as one client.
+LOCAL_CLIENT_LIMITS = {
+    "REGISTRATIONS_PER_CLIENT_PER_HOUR": "10000",
+    "PASSWORD_RESETS_PER_CLIENT_PER_HOUR": "10000",
+    "LOGIN_FAILURES_PER_CLIENT": "10000",
+}
+
+
 @pytest.fixture
 def server_env(database_url: str, smtp_server: SmtpRecorder) -> dict[str, str]:
     return {
@@ -125,6 +133,7 @@ def server_env(database_url: str, smtp_server: SmtpRecorder) -> dict[str, str]:
         "MAIL_RETRY_SECONDS": "0.2",
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "LOG_LEVEL": "INFO",
+        **LOCAL_CLIENT_LIMITS,
     }
 
 

@@ -21,7 +21,7 @@ from domain.passwords import PasswordHasher
 from pgbs.app import build_services
 from pgbs.settings import Settings
 from tests.conftest import DATABASES, count_rows
-from tests.e2e.conftest import PUBLIC_BASE_URL
+from tests.e2e.conftest import LOCAL_CLIENT_LIMITS, PUBLIC_BASE_URL
 from tests.factories import PASSWORD, REGISTER, UPDATE_PROFILE, VERIFY, latest_token
 from tests.smtp import HOST, free_port
 
@@ -39,7 +39,14 @@ CAMPAIGN_MAP = "query { campaignMap { id } }"
 
 def served_env(database_url: str) -> dict[str, str]:
     """Settings of a server without SMTP: e-mail stays in the outbox, where the test reads the links."""
-    return {"DATABASE_URL": database_url, "PUBLIC_BASE_URL": PUBLIC_BASE_URL, "LOG_LEVEL": "INFO"}
+    return {
+        "DATABASE_URL": database_url,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "LOG_LEVEL": "INFO",
+        # Fifty Argon2 hashes queue for two cores; this test is about database locks, not the execution timeout.
+        "EXECUTION_TIMEOUT_SECONDS": "120",
+        **LOCAL_CLIENT_LIMITS,
+    }
 
 
 async def post(http: httpx.AsyncClient, query: str, variables: dict | None = None, token: str | None = None) -> dict:
