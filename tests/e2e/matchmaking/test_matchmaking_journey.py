@@ -1,7 +1,8 @@
 """The matchmaking journey of the user guide against a real `pgbs serve`, through the `gql` client.
 
 Two members register and verify with the links e-mailed to them, complete
-their profiles, and the school asks the company to connect. Each sees the
+their profiles, the school finds the company through search and asks it to
+connect. Each sees the
 other's address exactly when the e-mail privacy rule allows: nobody before the
 request, the recipient once it is sent, both once it is accepted. Every
 e-mail is read from the SMTP server the service delivered it to.
@@ -51,6 +52,11 @@ mutation Send($to: ID!, $message: String!) {
   sendContactRequest(recipientId: $to, message: $message) {
     contactRequest { id status direction } userErrors { code field message }
   }
+}
+"""
+SEARCH = """
+query Search($filter: SearchFilter) {
+  search(filter: $filter) { totalCount edges { node { id firstName email organisation { name kind } } } }
 }
 """
 REQUESTS = """
@@ -138,7 +144,21 @@ async def test_members_connect_and_see_addresses_when_allowed(running_server, sm
     school_id, school_token = await join(server, smtp, school_address, "Ana", "SCHOOL", "Lycée Ampère")
     company_id, company_token = await join(server, smtp, company_address, "Ben", "COMPANY", "Robots Lyon")
 
-    # The school finds the company through node: profile visible, address hidden, no request yet.
+    # The school searches for companies: it finds the company, with its address hidden.
+    search = {"filter": {"text": "robots", "countryCodes": ["FR"], "stemTopics": ["ROBOTICS"]}}
+    results = (await run(server, SEARCH, search, school_token))["search"]
+    assert results["totalCount"] == 1
+    assert results["edges"][0]["node"] == {
+        "id": company_id,
+        "firstName": "Ben",
+        "email": None,
+        "organisation": {"name": "Robots Lyon", "kind": "COMPANY"},
+    }
+    # The company's search lists schools, never another company.
+    schools = (await run(server, SEARCH, {}, company_token))["search"]
+    assert [edge["node"]["id"] for edge in schools["edges"]] == [school_id]
+
+    # Its profile through node: visible, address hidden, no request yet.
     found = (await run(server, MEMBER, {"id": company_id}, school_token))["node"]
     assert found["organisation"] == {"name": "Robots Lyon", "kind": "COMPANY"}
     assert found["role"] == "Mechanical engineer"
