@@ -52,7 +52,7 @@ async def _side(session: AsyncSession, member: Member) -> str | None:
 
 
 async def send(services: Services, sender: Member, recipient_id: int | None, message: str) -> ContactRequest:
-    """Send a request with a personal message; the recipient is told by e-mail."""
+    """Send a request with a personal message and notify the recipient by e-mail."""
     require_active(sender)
     errors = ErrorCollector()
     text = clean_text(errors, message, ("message",), max_length=MESSAGE_MAX, required=True, label="The message", multiline=True)
@@ -132,7 +132,7 @@ async def _respond(
     async with services.database.write() as session:
         request = await _load_visible(services, session, viewer, request_id)
         if request.recipient_id != viewer.id:
-            raise DomainError(ErrorCode.NOT_ALLOWED, "Only the recipient can answer a contact request.", ("id",))
+            raise DomainError(ErrorCode.NOT_ALLOWED, "Only the recipient can accept or decline a contact request.", ("id",))
         changed = await request_table.change_status(
             session, request.id, PENDING, status=status, response_message=text, responded_at=now
         )
@@ -160,12 +160,12 @@ def _not_pending(request: ContactRequest) -> DomainError:
 
 
 async def accept(services: Services, viewer: Member, request_id: int | None, message: str | None) -> ContactRequest:
-    """Accept a pending request received by the viewer; the sender is told by e-mail."""
+    """Accept a pending request received by the viewer and notify the sender by e-mail."""
     return await _respond(services, viewer, request_id, message, ACCEPTED)
 
 
 async def decline(services: Services, viewer: Member, request_id: int | None, message: str | None) -> ContactRequest:
-    """Decline a pending request received by the viewer; the sender is told by e-mail."""
+    """Decline a pending request received by the viewer and notify the sender by e-mail."""
     return await _respond(services, viewer, request_id, message, DECLINED)
 
 

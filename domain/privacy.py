@@ -2,7 +2,7 @@
 
 Member X's address is visible to viewer Y only when Y is X, X sent Y a
 contact request (whatever became of it), X accepted a request from Y, or Y is
-a coordinator. Every path that returns an address asks `can_see_email`.
+a coordinator. Every path that returns an address calls `can_see_email`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from persistence.models import Member
 
 @dataclass(frozen=True)
 class Exchange:
-    """What the owner of an address has done towards one viewer."""
+    """The requests the owner of an address has sent to or accepted from one viewer."""
 
     owner_sent_request: bool = False  # the owner sent the viewer a request, in any status
     owner_accepted_request: bool = False  # the owner accepted a request the viewer sent

@@ -1,4 +1,4 @@
-"""SQLModel tables: the one place that says how PGBS data is stored.
+"""SQLModel tables: the one place that defines how PGBS data is stored.
 
 Rows never leave the persistence and domain layers: GraphQL types are built
 from them by the schema layer. Enumerations are stored as their names
@@ -92,7 +92,7 @@ class Member(SQLModel, table=True):
 
 
 class ActivityProfile(SQLModel, table=True):
-    """What activities a member would like to organise; one per member."""
+    """The activities a member would like to organise; one profile per member."""
 
     __tablename__ = "activity_profile"
 
@@ -167,7 +167,7 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = utc_column(nullable=False)
     attempts: int = Field(default=0)
     next_attempt_at: datetime = utc_column(nullable=False)
-    # A worker holds a message until this moment while it tries to deliver it.
+    # A worker keeps the message claimed until this moment while it tries to deliver it.
     locked_until: datetime | None = utc_column()
     sent_at: datetime | None = utc_column()
     failed_at: datetime | None = utc_column()
@@ -220,7 +220,7 @@ class Invitation(SQLModel, table=True):
     message: str | None = Field(default=None, max_length=2000)
     token_hash: str = Field(max_length=64, unique=True)
     # False when the address already belonged to a member: nothing was sent,
-    # but the inviter gets the same answer so the address is not disclosed.
+    # but the inviter gets the same response so the address is not disclosed.
     sent: bool = Field(default=True)
     accepted_by_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = utc_column(nullable=False, index=True)
