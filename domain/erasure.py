@@ -25,7 +25,7 @@ import html
 import logging
 from datetime import timedelta
 
-from domain import preferences
+from domain import preferences, rate_limits
 from domain.accounts import INVALID_CREDENTIALS_MESSAGE
 from domain.errors import DomainError, ErrorCode
 from domain.services import Services
@@ -53,13 +53,18 @@ WITHDRAWN = "WITHDRAWN"
 async def delete_account(services: Services, member_id: int, password: str) -> int:
     """Erase the member after checking their password; return the erased member's id.
 
-    Raises INVALID_CREDENTIALS for a wrong password, leaving everything as it was.
+    Raises INVALID_CREDENTIALS for a wrong password, leaving everything as it was,
+    and RATE_LIMITED while the address waits after failed attempts.
     """
     async with services.database.read() as session:
         member = await member_table.get_member(session, member_id)
     if member is None or member.deleted_at is not None:
         raise DomainError(ErrorCode.NOT_FOUND, "Your account no longer exists.")
+    # Wrong passwords here count as failed sign-ins of the address, so a stolen
+    # session cannot be used to guess the password without the sign-in delays.
+    await rate_limits.check_login(services, member.email, None)
     if not await services.passwords.verify(password, member.password_hash):
+        await rate_limits.record_login_failure(services, member.email, None)
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE, ("password",))
 
     now = services.clock.now()

@@ -243,6 +243,22 @@ async def test_delete_account_rejects_wrong_password(client, services, pair):
     assert (await member_row(services, school.id)).deleted_at is None
 
 
+async def test_delete_account_wrong_passwords_are_rate_limited(client, services, pair):
+    school, _ = pair
+    limit = services.settings.login_failures_per_address
+
+    answers = [
+        (await client.execute(DELETE, {"password": f"guess number {attempt}"}, token=school.token))["deleteAccount"]
+        for attempt in range(limit + 1)
+    ]
+    right = (await client.execute(DELETE, {"password": PASSWORD}, token=school.token))["deleteAccount"]
+
+    assert [answer["userErrors"][0]["code"] for answer in answers[:limit]] == ["INVALID_CREDENTIALS"] * limit
+    assert answers[limit]["userErrors"][0]["code"] == "RATE_LIMITED"
+    assert right["userErrors"][0]["code"] == "RATE_LIMITED"
+    assert (await member_row(services, school.id)).deleted_at is None
+
+
 async def test_delete_account_needs_sign_in(client):
     body = await client.post(DELETE, {"password": PASSWORD})
 
