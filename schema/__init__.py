@@ -7,12 +7,18 @@ from functools import lru_cache
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.extensions import MaskUnexpectedErrors, is_unexpected
 
 logger = logging.getLogger(__name__)
+
+# Distinct documents whose parse and validation results are kept. Clients send
+# a small fixed set of documents, so repeats skip both steps, which cost more
+# than executing a search page; the bound keeps unique texts from growing memory.
+DOCUMENT_CACHE_SIZE = 256
 
 
 class Schema(strawberry.Schema):
@@ -54,7 +60,15 @@ def build_schema() -> strawberry.Schema:
             DataRightsMutation,
         ),
     )
-    return Schema(query=query, mutation=mutation, extensions=[MaskUnexpectedErrors])
+    return Schema(
+        query=query,
+        mutation=mutation,
+        extensions=[
+            MaskUnexpectedErrors,
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        ],
+    )
 
 
 def schema_sdl() -> str:
