@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.clock import Clock
+from domain.map_feed import MapFeed
 from domain.passwords import PasswordHasher
 from domain.ports import MailQueue
 from persistence.broker import Broker
@@ -20,3 +21,5 @@ class Services:
     mail: MailQueue
     passwords: PasswordHasher
     broker: Broker
+    # Live campaign map updates of this process; started and stopped by the application's lifespan.
+    map_feed: MapFeed | None = None

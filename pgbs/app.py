@@ -7,7 +7,6 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,8 @@ from strawberry.types.unset import UNSET, UnsetType
 from domain import accounts, follow_up
 from domain import calendar as calendar_feed
 from domain.clock import Clock
+from domain.locations import warm_up as load_city_positions
+from domain.map_feed import MapFeed
 from domain.passwords import PasswordHasher
 from domain.services import Services
 from mailer.delivery import DeliveryWorker, SmtpSender
@@ -33,6 +34,7 @@ from persistence.broker import create_broker
 from persistence.database import Database
 from pgbs.settings import Settings
 from pgbs.web import DEFAULT_BUILD_DIR, graphiql_page, web_routes
+from pgbs.websocket import CONNECTION_INIT_TIMEOUT, LegacyGraphQLWSHandler
 from resolvers.loaders import Loaders
 from schema import build_schema
 from schema.context import Context
@@ -41,6 +43,8 @@ from schema.extensions import MASKED_MESSAGE
 logger = logging.getLogger(__name__)
 
 BEARER = "bearer "
+# Open operations one WebSocket connection may run at once; one more gets an error message.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -65,6 +69,8 @@ def accepts_graphql_response_json(accept: str | None) -> bool:
 
 class GraphQLEndpoint(GraphQL):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
+
+    graphql_ws_handler_class = LegacyGraphQLWSHandler
 
     def __init__(self, services: Services, web_build_dir: Path = DEFAULT_BUILD_DIR, **options: Any) -> None:
         super().__init__(build_schema(), **options)
@@ -165,13 +171,16 @@ def build_services(
     settings: Settings, *, clock: Clock | None = None, passwords: PasswordHasher | None = None
 ) -> Services:
     clock = clock or Clock()
+    database = Database(settings.database_url)
+    broker = create_broker(settings.broker_url)
     return Services(
         settings=settings,
-        database=Database(settings.database_url),
+        database=database,
         clock=clock,
         mail=Outbox(clock, delivery_enabled=settings.smtp_host is not None),
         passwords=passwords or PasswordHasher(),
-        broker=create_broker(settings.broker_url),
+        broker=broker,
+        map_feed=MapFeed(database, broker),
     )
 
 
@@ -186,7 +195,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         graphql_ide="graphiql",
         keep_alive=True,
         keep_alive_interval=15,
-        connection_init_wait_timeout=timedelta(seconds=10),
+        connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
+        max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
     )
 
     async def healthz(request: Request) -> Response:
@@ -207,6 +217,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.broker.start()
+        await asyncio.to_thread(load_city_positions)
+        if services.map_feed is not None:
+            await services.map_feed.start()
         tasks: list[asyncio.Task] = []
         if settings.smtp_host is not None:
             worker = DeliveryWorker(
@@ -229,6 +242,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if services.map_feed is not None:
+                await services.map_feed.stop()
             await services.broker.close()
             await services.database.dispose()
 

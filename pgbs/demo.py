@@ -34,6 +34,7 @@ from persistence import search_index
 from persistence.database import Database
 from persistence.models import ActivityProfile, ContactRequest, Member, Organisation
 from pgbs import demo_data
+from pgbs.demo_activities import seed_activities
 from pgbs.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,8 @@ async def seed(settings: Settings, *, if_empty: bool, member_count: int = DEMO_M
                 logger.info("made-up demo members exist already; only missing named accounts were added")
                 generated = []
             requests = await _write_contact_requests(session, named, generated, now)
+            activities_added = await seed_activities(session, now)
+            logger.info("demo data: %d activities added to the campaign map", activities_added)
         logger.info(
             "demo data written in %.1f s: %d named and %d made-up members, %d contact requests; "
             "sign in as %s (coordinator) or %s, password %r",

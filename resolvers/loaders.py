@@ -13,13 +13,15 @@ from strawberry.dataloader import DataLoader
 
 from domain.services import Services
 from domain.privacy import Exchange
+from persistence import activities as activity_table
 from persistence import contact_requests as request_table
 from persistence import invitations as invitation_table
 from persistence import members as member_table
-from persistence.models import ActivityProfile, ContactRequest, Invitation, Member, Organisation
+from persistence.models import Activity, ActivityProfile, ContactRequest, Invitation, Member, Organisation
 
 K = TypeVar("K")
 V = TypeVar("V")
+ActivityPageKey = tuple[int, str | None, int, int | None]
 
 
 class Loaders:
@@ -39,6 +41,28 @@ class Loaders:
         self.latest_request_with_viewer: DataLoader[int, ContactRequest | None] = DataLoader(
             load_fn=self._load_latest_requests
         )
+
+        self.activity: DataLoader[int, Activity | None] = self._by_key(activity_table.get_activities)
+        # A page of one contact request's activities and their total count, keyed by
+        # (request id, status name or None, rows to fetch, activity id to page before or None).
+        self.activities_of_request: DataLoader[ActivityPageKey, tuple[list[Activity], int]] = DataLoader(
+            load_fn=self._load_activity_pages
+        )
+
+    async def _load_activity_pages(self, keys: list[ActivityPageKey]) -> list[tuple[list[Activity], int]]:
+        # Requests asking for the same page shape share one pair of queries.
+        shapes: dict[tuple[str | None, int, int | None], list[int]] = {}
+        for request_id, status, limit, before_id in keys:
+            shapes.setdefault((status, limit, before_id), []).append(request_id)
+        found: dict[ActivityPageKey, tuple[list[Activity], int]] = {}
+        async with self.services.database.read() as session:
+            for (status, limit, before_id), request_ids in shapes.items():
+                pages, totals = await activity_table.pages_by_request(
+                    session, request_ids, status=status, before_id=before_id, limit=limit
+                )
+                for request_id in request_ids:
+                    found[(request_id, status, limit, before_id)] = (pages[request_id], totals.get(request_id, 0))
+        return [found[key] for key in keys]
 
     async def _load_latest_requests(self, member_ids: list[int]) -> list[ContactRequest | None]:
         if self.viewer is None:

@@ -6,9 +6,11 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from domain.activities import can_see_activity
 from domain.contact_requests import can_see_request
 from domain.invitations import can_see_invitation
 from domain.privacy import can_see_member
+from schema.activities import Activity
 from schema.contact_requests import ContactRequest
 from schema.context import Context
 from schema.invitations import Invitation
@@ -39,11 +41,22 @@ async def _invitation(info: Info, key: int) -> Invitation | None:
     return Invitation.from_row(row)
 
 
+async def _activity(info: Info, key: int) -> Activity | None:
+    row = await info.context.loaders.activity.load(key)
+    if row is None:
+        return None
+    request = await info.context.loaders.contact_request.load(row.contact_request_id)
+    if not can_see_activity(info.context.viewer, request):
+        return None
+    return Activity.from_row(row)
+
+
 # Each type that implements Node, with the function that returns it when the viewer may see it.
 NODE_RESOLVERS: dict[str, Callable[[Info, int], Awaitable[Node | None]]] = {
     "User": _user,
     "ContactRequest": _contact_request,
     "Invitation": _invitation,
+    "Activity": _activity,
 }
 
 

@@ -35,6 +35,7 @@ class Schema(strawberry.Schema):
 @lru_cache(maxsize=1)
 def build_schema() -> strawberry.Schema:
     from resolvers.accounts import AccountMutation, AccountQuery
+    from resolvers.activities import ActivityMutation, ActivityQuery, ActivitySubscription
     from resolvers.contact_requests import ContactRequestMutation, ContactRequestQuery
     from resolvers.data_rights import DataRightsMutation, DataRightsQuery
     from resolvers.invitations import InvitationMutation
@@ -49,6 +50,7 @@ def build_schema() -> strawberry.Schema:
             ContactRequestQuery,
             DataRightsQuery,
             SearchQuery,
+            ActivityQuery,
         ),
     )
     mutation = merge_types(
@@ -58,11 +60,19 @@ def build_schema() -> strawberry.Schema:
             ContactRequestMutation,
             InvitationMutation,
             DataRightsMutation,
+            ActivityMutation,
+        ),
+    )
+    subscription = merge_types(
+        "Subscription",
+        (
+            ActivitySubscription,
         ),
     )
     return Schema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         extensions=[
             MaskUnexpectedErrors,
             lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from domain.vocabulary import ContactDirection as Direction
 from persistence.models import ContactRequest as ContactRequestRow
 from schema.connections import PageInfo
-from schema.enums import ContactDirection, ContactRequestStatus
+from schema.enums import ActivityStatus, ContactDirection, ContactRequestStatus
 from schema.errors import UserError
 from schema.node import Node, encode_global_id
 from schema.types import User
 
 if TYPE_CHECKING:
+    from schema.activities import ActivityConnection
     from schema.context import Context
 
 
@@ -52,6 +53,18 @@ class ContactRequest(Node):
     def direction(self, info: strawberry.Info[Context, None]) -> ContactDirection:
         viewer = info.context.viewer
         return Direction.SENT if viewer is not None and viewer.id == self.row.sender_id else Direction.RECEIVED
+
+    @strawberry.field(description="Activities planned under this request, newest first.")
+    async def activities(
+        self,
+        info: strawberry.Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        status: ActivityStatus | None = None,
+    ) -> Annotated[ActivityConnection, strawberry.lazy("schema.activities")]:
+        from schema.activities import request_activities
+
+        return await request_activities(info, self.row.id, status, first, after)
 
 
 @strawberry.type

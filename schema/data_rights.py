@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.preferences import EmailPreferenceChanges
-from schema.errors import UserError
+from schema.payloads import DeletePayload  # noqa: F401 (shared with activities; resolvers import it from here)
 
 
 @strawberry.type(description="Which optional e-mails the member receives.")
@@ -25,7 +25,3 @@ class EmailPreferencesInput:
         return EmailPreferenceChanges(reminders=self.reminders, notifications=self.notifications)
 
 
-@strawberry.type
-class DeletePayload:
-    deleted_id: strawberry.ID | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
