@@ -84,9 +84,20 @@ def create_app() -> ASGIApp:
             await send({"type": "websocket.send", "text": text})
         return JSONResponse({"sockets": len(sends), "published_at": started})
 
+    shared_streams = next(
+        (getattr(route, "app", None).shared_streams for route in app.routes
+         if hasattr(getattr(route, "app", None), "shared_streams")),
+        None,
+    )
+
     async def subscribers(request: Request) -> JSONResponse:
         feed = services.map_feed
-        return JSONResponse({"subscriptions": feed.subscription_count if feed else 0, "sockets": len(registry.sends)})
+        return JSONResponse({
+            # Subscriptions the map feed serves: one per shared stream, plus those running on their own.
+            "feed": feed.subscription_count if feed else 0,
+            "shared": shared_streams.subscriber_count if shared_streams is not None else 0,
+            "sockets": len(registry.sends),
+        })
 
     app.router.routes[0:0] = [
         Route("/bench/publish", publish, methods=["POST"]),

@@ -33,6 +33,7 @@ from mailer.outbox import Outbox
 from persistence.broker import create_broker
 from persistence.database import Database
 from pgbs.settings import Settings
+from pgbs.shared_subscriptions import SharedStreamHandler, SharedStreams
 from pgbs.web import DEFAULT_BUILD_DIR, graphiql_page, web_routes
 from pgbs.websocket import CONNECTION_INIT_TIMEOUT, LegacyGraphQLWSHandler
 from resolvers.loaders import Loaders
@@ -71,11 +72,13 @@ class GraphQLEndpoint(GraphQL):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
 
     graphql_ws_handler_class = LegacyGraphQLWSHandler
+    graphql_transport_ws_handler_class = SharedStreamHandler
 
     def __init__(self, services: Services, web_build_dir: Path = DEFAULT_BUILD_DIR, **options: Any) -> None:
         super().__init__(build_schema(), **options)
         self.services = services
         self.web_build_dir = web_build_dir
+        self.shared_streams = SharedStreams()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Serve GraphiQL from the service's own build instead of strawberry's page, which loads from a CDN."""
