@@ -37,7 +37,6 @@ def free_port() -> int:
 async def capture(url: str, token: str) -> list[dict]:
     """Run each search through the ASGI app in process; return its statements and response body."""
     app = create_app(Settings(database_url=url))
-    services = app.state.services if hasattr(app.state, "services") else None
     entries = []
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
@@ -59,7 +58,6 @@ async def capture(url: str, token: str) -> list[dict]:
                 "response": body,
             })
     await _database(app).dispose()
-    del services
     return entries
 
 
@@ -140,8 +138,8 @@ def measure(engine: str, members: int, rounds: int, seconds: float, connections:
         "rounds": rounds,
         "seconds_per_round": seconds,
         "failures": failures,
-        "service_rps": common.median([result["rps"] for result in service]),
-        "bare_rps": common.median([result["rps"] for result in bare]),
+        "service_rps": round(common.median([result["rps"] for result in service]), 1),
+        "bare_rps": round(common.median([result["rps"] for result in bare]), 1),
         "service_p50_ms": common.median([result["p50_ms"] for result in service]),
         "bare_p50_ms": common.median([result["p50_ms"] for result in bare]),
         "ratio": round(common.median(ratios), 3),
