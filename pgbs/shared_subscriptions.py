@@ -3,11 +3,11 @@
 Strawberry runs each subscription on its own: for every event it executes
 the document, serialises the result and sends it, once per subscriber. With
 a thousand map watchers one map change costs a thousand identical
-executions. Here subscribers whose operation is the same document with the
-same variables, on a root field whose results depend on nothing but its
-arguments (SHARED_ROOT_FIELDS), join one stream: the document runs once per
-event, its `next` payload is serialised once, and each subscriber gets that
-text behind its own operation id.
+executions. Here subscribers join one stream when their operation is the
+same document with the same variables on a root field in
+SHARED_ROOT_FIELDS, whose results depend on nothing but its arguments. The
+document then runs once per event and its `next` payload is serialised
+once. Each subscriber gets that text behind its own operation id.
 
 A stream that replays missed events (`afterSequence`) differs for each
 subscriber, so operations passing that argument run on their own.
@@ -50,7 +50,7 @@ def _is_shareable_document(query: str, operation_name: str | None) -> bool:
     if operation_name is not None:
         operations = [operation for operation in operations if operation.name and operation.name.value == operation_name]
     if len(operations) != 1 or len(document.definitions) != 1:
-        return False  # fragments or several operations: run on its own
+        return False  # Fragments or several operations run on their own.
     operation = operations[0]
     if operation.operation != OperationType.SUBSCRIPTION or operation.directives:
         return False
@@ -129,6 +129,8 @@ class _SharedStream:
             payload["extensions"] = result.extensions
         # Serialised once; each frame only adds its operation id in front.
         tail = ',"type":"next","payload":' + json.dumps(payload, separators=(",", ":")) + "}"
+        # NOTE: frames are sent one socket after another, so a client whose socket
+        # blocks the send delays the members after it for this event.
         for member in list(self.members):
             if member.operation.completed or member.finished.done():
                 continue
@@ -156,6 +158,10 @@ class SharedStreams:
     @property
     def subscriber_count(self) -> int:
         return sum(len(stream.members) for stream in self._streams.values())
+
+    @property
+    def stream_count(self) -> int:
+        return len(self._streams)
 
     def forget(self, stream: _SharedStream) -> None:
         if self._streams.get(stream.key) is stream:
