@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import text
 
 from domain import accounts
 from persistence.migrate import upgrade
@@ -61,7 +62,7 @@ async def prepare(engine: str, member_count: int) -> str:
     """Return the URL of a migrated database holding the demo campaign with `member_count` made-up members.
 
     A database left by an earlier run is reused when its generation finished;
-    a marker table written last tells a complete one from an interrupted one.
+    a marker table written last distinguishes a complete one from an interrupted one.
     """
     url = database_url(engine, member_count)
     if engine == "sqlite":
@@ -99,8 +100,6 @@ async def _is_complete(url: str) -> bool:
     services = build_services(Settings(database_url=url))
     try:
         async with services.database.read() as session:
-            from sqlalchemy import text
-
             found = await session.exec(
                 text("SELECT count(*) FROM information_schema.tables WHERE table_name = 'bench_complete'")
                 if not services.database.is_sqlite
@@ -117,8 +116,6 @@ async def _mark_complete(url: str) -> None:
     services = build_services(Settings(database_url=url))
     try:
         async with services.database.write() as session:
-            from sqlalchemy import text
-
             await session.exec(text("CREATE TABLE bench_complete (done INTEGER)"))
             # Fresh planner statistics, as a database in service would have.
             await session.exec(text("ANALYZE"))

@@ -130,7 +130,7 @@ def measure(subscribers: int, rounds: int) -> dict:
             published = httpx.post(f"{base}/bench/publish").json()
             service_ms.append((_last_receipt(clients, published["sequence"]) - published["published_at"]) * 1000)
 
-            # The same frame with a sequence number no real event has, so receipts are told apart.
+            # The same frame with a sequence number no real event has, so the receipts of the two kinds of round stay distinct.
             sequence = 1_000_000_000 + round_number
             sample["payload"]["data"]["mapUpdates"]["sequence"] = sequence
             text = json.dumps(sample, separators=(",", ":"))
