@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install serve test migrate schema clean web web-if-node browser-deps
+.PHONY: install serve test migrate schema clean web web-if-node browser-deps bench
 
 install: $(STAMP)
 
@@ -62,3 +62,9 @@ browser-deps:
 	else \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
 	fi
+
+# Benchmarks against bare baselines on this machine (bench/, BENCHMARKS.md).
+# BENCH_QUICK=1 runs each at a reduced size. The first full run generates
+# 100,000 members for SQLite and PostgreSQL (about 7 minutes), cached after.
+bench: install
+	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python -m bench.run

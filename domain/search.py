@@ -28,13 +28,15 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.errors import DomainError, ErrorCode, ErrorCollector
+from domain.privacy import Exchange
 from domain.profiles import require_active
 from domain.services import Services
 from domain.validation import clean_country, clean_date_range
 from domain.vocabulary import ActivityLength, AgeGroup, OrganisationKind, StemTopic
+from persistence import contact_requests as request_table
 from persistence import members as member_table
 from persistence import search as search_table
-from persistence.models import Member
+from persistence.models import ActivityProfile, ContactRequest, Member, Organisation
 from persistence.search import SearchCriteria, SortKey
 from persistence.search_index import search_words
 
@@ -68,9 +70,15 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """One page of results with the rows a result list shows beside each member, keyed by member id."""
+
     hits: list[SearchHit]
     has_next_page: bool
     total_count: int
+    organisations: dict[int, Organisation]  # keyed by organisation id
+    activity_profiles: dict[int, ActivityProfile]
+    exchanges: dict[int, Exchange]  # what each member has done towards the viewer (e-mail privacy rule)
+    latest_requests: dict[int, ContactRequest]  # the latest request between the viewer and each member
 
 
 def criteria_from_filter(search_filter: SearchFilter | None) -> SearchCriteria:
@@ -184,10 +192,28 @@ async def search_members(
             raise DomainError(ErrorCode.PROFILE_INCOMPLETE, "Complete your profile first: your organisation is missing.")
         side = OrganisationKind[organisation.kind].other_side
 
-        total_count = await search_table.count_members(session, side.name, viewer.id, criteria)
-        rows = await search_table.find_members(
+        rows, total_count = await search_table.find_members(
             session, side.name, viewer.id, criteria, today=today, after=after, limit=first + 1
         )
+        if total_count is None:
+            total_count = await search_table.count_members(session, side.name, viewer.id, criteria)
+        hits = [SearchHit(member=member, sort_key=key) for member, key in rows[:first]]
 
-    hits = [SearchHit(member=member, sort_key=key) for member, key in rows[:first]]
-    return SearchPage(hits=hits, has_next_page=len(rows) > first, total_count=total_count)
+        # What a result list shows beside each member, read in the same session
+        # with one statement per table, whatever the page size.
+        member_ids = [hit.member.id for hit in hits]
+        organisation_ids = {hit.member.organisation_id for hit in hits if hit.member.organisation_id is not None}
+        organisations = await member_table.get_organisations(session, list(organisation_ids))
+        activity_profiles = await member_table.get_activity_profiles(session, member_ids)
+        requests = await request_table.requests_between(session, viewer.id, member_ids)
+
+    exchanges = request_table.exchanges_from(viewer.id, member_ids, requests)
+    return SearchPage(
+        hits=hits,
+        has_next_page=len(rows) > first,
+        total_count=total_count,
+        organisations=organisations,
+        activity_profiles=activity_profiles,
+        exchanges={member_id: Exchange(*exchange) for member_id, exchange in exchanges.items()},
+        latest_requests=request_table.latest_from(viewer.id, requests),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import and_, func, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -35,9 +36,8 @@ async def exchanges_with(
 ) -> dict[int, tuple[bool, bool]]:
     """For each owner, return (owner sent the viewer a request, owner accepted one from the viewer)."""
     ids = list(set(owner_ids))
-    found: dict[int, tuple[bool, bool]] = {owner_id: (False, False) for owner_id in ids}
     if not ids:
-        return found
+        return {}
     result = await session.exec(
         select(ContactRequest.sender_id, ContactRequest.recipient_id, ContactRequest.status).where(
             or_(
@@ -50,13 +50,23 @@ async def exchanges_with(
             )
         )
     )
-    for sender_id, recipient_id, _status in result:
-        if recipient_id == viewer_id:
-            sent, accepted = found[sender_id]
-            found[sender_id] = (True, accepted)
-        else:
-            sent, accepted = found[recipient_id]
-            found[recipient_id] = (sent, True)
+    return exchanges_from(viewer_id, ids, result)
+
+
+def exchanges_from(viewer_id: int, owner_ids: Iterable[int], rows: Iterable[Any]) -> dict[int, tuple[bool, bool]]:
+    """Return `exchanges_with`'s answer computed from rows with sender_id, recipient_id and status.
+
+    `rows` may hold more requests than that rule reads (any status, either
+    direction), as `requests_between` returns.
+    """
+    found: dict[int, tuple[bool, bool]] = {owner_id: (False, False) for owner_id in owner_ids}
+    for row in rows:
+        if row.recipient_id == viewer_id and row.sender_id in found:
+            sent, accepted = found[row.sender_id]
+            found[row.sender_id] = (True, accepted)
+        elif row.sender_id == viewer_id and row.status == "ACCEPTED" and row.recipient_id in found:
+            sent, accepted = found[row.recipient_id]
+            found[row.recipient_id] = (sent, True)
     return found
 
 
@@ -87,9 +97,14 @@ async def open_request_between(session: AsyncSession, first_id: int, second_id: 
 
 async def latest_with(session: AsyncSession, viewer_id: int, other_ids: Iterable[int]) -> dict[int, ContactRequest]:
     """For each other member, the most recent request between them and the viewer, either direction."""
+    return latest_from(viewer_id, await requests_between(session, viewer_id, other_ids))
+
+
+async def requests_between(session: AsyncSession, viewer_id: int, other_ids: Iterable[int]) -> list[ContactRequest]:
+    """Return every request between the viewer and any of the other members, either direction, oldest first."""
     ids = list(set(other_ids))
     if not ids:
-        return {}
+        return []
     result = await session.exec(
         select(ContactRequest)
         .where(
@@ -100,8 +115,13 @@ async def latest_with(session: AsyncSession, viewer_id: int, other_ids: Iterable
         )
         .order_by(ContactRequest.id)
     )
+    return list(result)
+
+
+def latest_from(viewer_id: int, rows: Iterable[ContactRequest]) -> dict[int, ContactRequest]:
+    """Return, for each other member, the last of `rows` (ordered by id) between them and the viewer."""
     latest: dict[int, ContactRequest] = {}
-    for row in result:
+    for row in rows:
         other = row.recipient_id if row.sender_id == viewer_id else row.sender_id
         latest[other] = row  # ordered by id, so the last one wins
     return latest

@@ -110,7 +110,10 @@ def _conditions(side: str, viewer_id: int, criteria: SearchCriteria) -> list[Col
     ]
 
     for kind, values in criteria.tags.items():
-        conditions.append(exists().where(ProfileTag.member_id == Member.id, _holds_tag(kind, values)))
+        # IN, not a correlated EXISTS: SQLite then reads the few members holding
+        # the values from the tag index instead of probing every member's tags,
+        # about five times faster with 100,000 members (bench/search.py).
+        conditions.append(Member.id.in_(select(ProfileTag.member_id).where(_holds_tag(kind, values))))
 
     if criteria.available_from is not None or criteria.available_until is not None:
         overlap = [AvailabilityPeriod.member_id == Member.id]
@@ -154,6 +157,8 @@ def _ranked(session: AsyncSession, side: str, viewer_id: int, criteria: SearchCr
         matches.label("matches"),
         stale.label("stale"),
         Member.created_at.label("created_at"),
+        # Every member found, counted before the keyset condition of a later page.
+        func.count().over().label("total"),
     ).subquery("ranked")
 
 
@@ -183,10 +188,14 @@ async def find_members(
     today: date,
     after: SortKey | None,
     limit: int,
-) -> list[tuple[Member, SortKey]]:
-    """Return up to `limit` members the search finds, in result order, starting after `after`."""
+) -> tuple[list[tuple[Member, SortKey]], int | None]:
+    """Return up to `limit` members the search finds, in result order, starting after `after`, and how many it finds.
+
+    The count comes from the same statement, which must rank every member found
+    anyway; it is None when the page is empty, so only then `count_members` runs.
+    """
     ranked = _ranked(session, side, viewer_id, criteria, today)
-    statement = select(Member, ranked.c.score, ranked.c.matches, ranked.c.stale).join(
+    statement = select(Member, ranked.c.score, ranked.c.matches, ranked.c.stale, ranked.c.total).join(
         ranked, ranked.c.member_id == Member.id
     )
     if after is not None:
@@ -200,10 +209,12 @@ async def find_members(
     ).limit(limit)
 
     result = await session.exec(statement)
-    return [
-        (member, SortKey(score=score, matches=matches, stale=stale, created_at=member.created_at, member_id=member.id))
-        for member, score, matches, stale in result
-    ]
+    found = []
+    total = None
+    for member, score, matches, stale, total in result:
+        key = SortKey(score=score, matches=matches, stale=stale, created_at=member.created_at, member_id=member.id)
+        found.append((member, key))
+    return found, total
 
 
 def _is_sqlite(session: AsyncSession) -> bool:

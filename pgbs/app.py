@@ -34,6 +34,7 @@ from persistence.database import Database
 from persistence.rate_limits import create_rate_limit_store
 from pgbs.http import BodySizeLimit, GraphQLOverHTTP
 from pgbs.settings import Settings
+from pgbs.shared_subscriptions import SharedStreamHandler, SharedStreams
 from pgbs.web import DEFAULT_BUILD_DIR, graphiql_page, web_routes
 from pgbs.websocket import CONNECTION_INIT_TIMEOUT, LegacyGraphQLWSHandler
 from resolvers.loaders import Loaders
@@ -63,11 +64,13 @@ class GraphQLEndpoint(GraphQLOverHTTP):
     """Strawberry's ASGI endpoint with the service's context and WebSocket authentication."""
 
     graphql_ws_handler_class = LegacyGraphQLWSHandler
+    graphql_transport_ws_handler_class = SharedStreamHandler
 
     def __init__(self, services: Services, web_build_dir: Path = DEFAULT_BUILD_DIR, **options: Any) -> None:
         super().__init__(build_schema(), services.settings, **options)
         self.services = services
         self.web_build_dir = web_build_dir
+        self.shared_streams = SharedStreams()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Serve GraphiQL from the service's own build instead of strawberry's page, which loads from a CDN."""

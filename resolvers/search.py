@@ -10,7 +10,7 @@ from schema.connections import PageInfo, decode_cursor, encode_cursor, page_size
 from schema.context import Context
 from schema.errors import ForbiddenError
 from schema.search import BadSearchInput, SearchFilter
-from schema.types import User, UserConnection, UserEdge
+from schema.types import Preloaded, User, UserConnection, UserEdge
 
 Info = strawberry.Info[Context, None]
 
@@ -50,8 +50,17 @@ class SearchQuery:
         members = [hit.member for hit in page.hits]
         # Nested fields then find each member in the request's loader, not the database.
         info.context.loaders.prime_members(members)
+        preloaded = Preloaded(
+            organisations=page.organisations,
+            activity_profiles=page.activity_profiles,
+            exchanges=page.exchanges,
+            latest_requests=page.latest_requests,
+        )
         edges = [
-            UserEdge(cursor=encode_cursor(search.cursor_position(hit.sort_key)), node=User.from_row(hit.member))
+            UserEdge(
+                cursor=encode_cursor(search.cursor_position(hit.sort_key)),
+                node=User.from_row(hit.member, preloaded),
+            )
             for hit in page.hits
         ]
         return UserConnection(

@@ -7,12 +7,24 @@ from functools import lru_cache
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema.extensions import HideSchemaInProduction, MaskUnexpectedErrors, RequestLimits, is_unexpected
+from schema.extensions import (
+    CachedValidation,
+    HideSchemaInProduction,
+    MaskUnexpectedErrors,
+    RequestLimits,
+    is_unexpected,
+)
 
 logger = logging.getLogger(__name__)
+
+# Distinct documents whose parse and validation results are kept. Clients send
+# a small fixed set of documents, so repeats skip both steps, which cost more
+# than executing a search page; the bound keeps unique texts from growing memory.
+DOCUMENT_CACHE_SIZE = 256
 
 
 class Schema(strawberry.Schema):
@@ -67,7 +79,14 @@ def build_schema() -> strawberry.Schema:
         query=query,
         mutation=mutation,
         subscription=subscription,
-        extensions=[MaskUnexpectedErrors, RequestLimits, HideSchemaInProduction],
+        extensions=[
+            MaskUnexpectedErrors,
+            # Limits come before the caches, so an oversized document is rejected before it is validated.
+            RequestLimits,
+            HideSchemaInProduction,
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: CachedValidation(maxsize=DOCUMENT_CACHE_SIZE),
+        ],
     )
 
 

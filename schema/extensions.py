@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError, GraphQLSyntaxError, ValidationRule
 from graphql.language import FieldNode
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension, ValidationCache
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from pgbs.settings import Settings
@@ -218,3 +218,16 @@ class HideSchemaInProduction(SchemaExtension):
         for error in errors:
             error.message = SUGGESTION.sub("", error.message)
 
+
+class CachedValidation(ValidationCache):
+    """Strawberry's validation cache, skipped once a request limit has rejected the document.
+
+    Without the check the cached result would replace the limit's error, and a
+    document over a limit would be validated after all.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors:
+            yield
+            return
+        yield from super().on_validate()

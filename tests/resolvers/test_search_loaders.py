@@ -25,6 +25,7 @@ query SearchPage($first: Int) {
           countryCode stemTopics activityLengths ageGroups formats languages description
           availability { from until }
         }
+        contactRequest { id status }
       }
     }
   }

@@ -218,3 +218,43 @@ async def test_search_filters_through_api(client, services):
     data = await client.execute(SEARCH, {"filter": search_filter}, token=viewer.token)
 
     assert names(data) == ["Curie"]
+
+
+SEND_REQUEST = """
+mutation Send($recipientId: ID!, $message: String!) {
+  sendContactRequest(recipientId: $recipientId, message: $message) { contactRequest { id } userErrors { code } }
+}
+"""
+SEARCH_WITH_REQUESTS = """
+query { search { edges { node { lastName email contactRequest { id status direction } } } } }
+"""
+
+
+async def test_search_result_shows_request_and_email(client, services):
+    viewer = await school_viewer(client, services)
+    writer = await active_member(client, services, "writer@company.example", kind="COMPANY", last_name="Writer")
+    asked = await active_member(client, services, "asked@company.example", kind="COMPANY", last_name="Asked")
+    await active_member(client, services, "stranger@company.example", kind="COMPANY", last_name="Stranger")
+    received = await client.execute(
+        SEND_REQUEST, {"recipientId": viewer.id, "message": "Shall we plan a visit?"}, token=writer.token
+    )
+    sent = await client.execute(
+        SEND_REQUEST, {"recipientId": asked.id, "message": "Would you visit our class?"}, token=viewer.token
+    )
+
+    data = await client.execute(SEARCH_WITH_REQUESTS, token=viewer.token)
+
+    nodes = {edge["node"]["lastName"]: edge["node"] for edge in data["search"]["edges"]}
+    assert set(nodes) == {"Writer", "Asked", "Stranger"}
+    # The owner sent the viewer a request, so the privacy rule shows the address.
+    assert nodes["Writer"]["email"] == "writer@company.example"
+    assert nodes["Writer"]["contactRequest"] == {
+        "id": received["sendContactRequest"]["contactRequest"]["id"], "status": "PENDING", "direction": "RECEIVED",
+    }
+    # The viewer's own request is not accepted yet, so the address stays hidden.
+    assert nodes["Asked"]["email"] is None
+    assert nodes["Asked"]["contactRequest"] == {
+        "id": sent["sendContactRequest"]["contactRequest"]["id"], "status": "PENDING", "direction": "SENT",
+    }
+    assert nodes["Stranger"]["email"] is None
+    assert nodes["Stranger"]["contactRequest"] is None

@@ -21,7 +21,9 @@ from gql.graphql_request import GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 
 from pgbs import websocket as websocket_handlers
+from domain.map_feed import MapFeed
 from pgbs.app import MAX_SUBSCRIPTIONS_PER_CONNECTION, create_app
+from pgbs.shared_subscriptions import SharedStreams
 from tests.activity_factories import activity_input, connected_pair
 from tests.e2e.campaign_map.conftest import free_port
 from tests.graphql_client import GraphQLClient
@@ -41,19 +43,27 @@ mutation Create($request: ID!, $input: ActivityInput!) {
 class LiveServer:
     http_url: str
     ws_url: str
+    shared_streams: SharedStreams
+
+    def open_subscriptions(self, feed: MapFeed) -> int:
+        """Count open mapUpdates operations: a shared stream is one feed subscription for all its members."""
+        return feed.subscription_count - self.shared_streams.stream_count + self.shared_streams.subscriber_count
 
 
 @pytest.fixture
 async def live_server(services) -> AsyncIterator[LiveServer]:
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(services=services), host="127.0.0.1", port=port, lifespan="on", log_level="warning")
-    )
+    app = create_app(services=services)
+    endpoint = next(route.app for route in app.routes if hasattr(route.app, "shared_streams"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_level="warning"))
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(WAIT):
         while not server.started:
             await asyncio.sleep(0.02)
-    yield LiveServer(http_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql")
+    yield LiveServer(
+        http_url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/graphql",
+        shared_streams=endpoint.shared_streams,
+    )
     server.should_exit = True
     async with asyncio.timeout(WAIT):
         await task
@@ -104,12 +114,12 @@ async def test_vanished_client_leaves_nothing_behind(live_server, services, prot
     connection = await open_connection(live_server.ws_url)
     for number in range(3):
         await connection.send(json.dumps({"id": str(number), "type": start_type, "payload": {"query": SUBSCRIBE}}))
-    await wait_until(lambda: feed.subscription_count == 3, "three subscriptions open")
+    await wait_until(lambda: live_server.open_subscriptions(feed) == 3, "three subscriptions open")
 
     # Drop the TCP connection without a WebSocket close frame, as a client that loses its network does.
     connection.transport.abort()
 
-    await wait_until(lambda: feed.subscription_count == 0, "subscriptions released")
+    await wait_until(lambda: live_server.open_subscriptions(feed) == 0, "subscriptions released")
     await wait_until(lambda: len(asyncio.all_tasks()) <= baseline_tasks, "connection tasks finished")
 
 
@@ -129,9 +139,11 @@ async def test_subscriptions_per_connection_are_limited(live_server, services, p
     assert rejection["type"] == "error"
     assert rejection["id"] == str(MAX_SUBSCRIPTIONS_PER_CONNECTION)
     assert "limit" in json.dumps(rejection["payload"]).lower()
-    await wait_until(lambda: feed.subscription_count == MAX_SUBSCRIPTIONS_PER_CONNECTION, "limit reached")
+    await wait_until(
+        lambda: live_server.open_subscriptions(feed) == MAX_SUBSCRIPTIONS_PER_CONNECTION, "limit reached"
+    )
     await connection.close()
-    await wait_until(lambda: feed.subscription_count == 0, "subscriptions released")
+    await wait_until(lambda: live_server.open_subscriptions(feed) == 0, "subscriptions released")
 
 
 async def test_legacy_protocol_delivers_updates(live_server, services):
