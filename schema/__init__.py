@@ -7,11 +7,11 @@ from functools import lru_cache
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.extensions import (
+    CachedParser,
     CachedValidation,
     HideSchemaInProduction,
     MaskUnexpectedErrors,
@@ -84,7 +84,7 @@ def build_schema() -> strawberry.Schema:
             # Limits come before the caches, so an oversized document is rejected before it is validated.
             RequestLimits,
             HideSchemaInProduction,
-            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+            lambda: CachedParser(maxsize=DOCUMENT_CACHE_SIZE),
             lambda: CachedValidation(maxsize=DOCUMENT_CACHE_SIZE),
         ],
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 
-from graphql import GraphQLError, GraphQLSyntaxError, ValidationRule
+from graphql import DocumentNode, GraphQLError, GraphQLSyntaxError, ValidationRule, parse
 from graphql.language import FieldNode
 from strawberry.extensions import MaskErrors, SchemaExtension, ValidationCache
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -231,3 +232,28 @@ class CachedValidation(ValidationCache):
             yield
             return
         yield from super().on_validate()
+
+
+@lru_cache(maxsize=1)
+def _cached_parse(maxsize: int) -> Callable[..., DocumentNode]:
+    return lru_cache(maxsize=maxsize)(parse)
+
+
+class CachedParser(SchemaExtension):
+    """Reuse parsed documents, keyed by the query text and the parser options.
+
+    Unlike Strawberry's ParserCache, a syntax error is stored as the request's
+    error instead of escaping the hook, so `RequestLimits` can still give a
+    too-large or too-deep document its code.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self._parse = _cached_parse(maxsize)
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self._parse(context.query, **context.parse_options)
+        except GraphQLError as error:
+            context.pre_execution_errors = [error]
+        yield

@@ -303,6 +303,29 @@ async def test_cost_counts_service_connections(small_budget):
     assert "170" in over_body["errors"][0]["message"]
 
 
+async def test_cached_document_still_checked_per_request(small_budget):
+    # Parsed and validated documents are cached; the limits must still apply to every request.
+    query = "query($n: Int) { a: search(first: $n) { totalCount } b: search(first: $n) { totalCount } }"
+
+    within = await small_budget.post(query, {"n": 50})
+    over = await small_budget.post(query, {"n": 100})
+    within_again = await small_budget.post(query, {"n": 50})
+
+    assert "QUERY_TOO_COSTLY" not in codes(within)
+    assert codes(over) == ["QUERY_TOO_COSTLY"]
+    assert "QUERY_TOO_COSTLY" not in codes(within_again)
+
+
+async def test_repeated_oversized_document_rejected_each_time(client, services):
+    fields = " ".join(f"a{i}: __typename" for i in range(services.settings.max_aliases + 1))
+
+    first = await client.post("{ " + fields + " }")
+    second = await client.post("{ " + fields + " }")
+
+    assert codes(first) == ["TOO_MANY_ALIASES"]
+    assert codes(second) == ["TOO_MANY_ALIASES"]
+
+
 # Production: introspection and suggestions are for coordinators only.
 
 
