@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -26,3 +27,10 @@ def child_environment(env: dict[str, str]) -> dict[str, str]:
     """Return `env` plus the inherited variables of the test run."""
     base = {name: os.environ[name] for name in INHERITED_VARIABLES if name in os.environ}
     return {**base, **env}
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.persistence.broker_helpers import free_port
+from tests.processes import free_port
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0

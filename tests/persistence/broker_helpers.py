@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import free_port
+
 REDIS_URL = os.environ.get("PGBS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get("PGBS_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test")
 WAIT_SECONDS = 10.0
@@ -59,12 +61,6 @@ async def wait_for_log(caplog: pytest.LogCaptureFixture, text: str) -> None:
     while not any(text in record.getMessage() for record in caplog.records):
         assert asyncio.get_running_loop().time() < deadline, f"no log line contains {text!r}"
         await asyncio.sleep(0.05)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:

@@ -17,10 +17,10 @@ from tests.persistence.broker_helpers import (
     POSTGRES_URL,
     FreezableProxy,
     RecordingListener,
-    free_port,
     unique_channel,
     wait_for_log,
 )
+from tests.processes import free_port
 from tests.persistence.test_broker_redis import run_publisher_process
 
 

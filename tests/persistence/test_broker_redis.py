@@ -19,10 +19,10 @@ from tests.persistence.broker_helpers import (
     FreezableProxy,
     RecordingListener,
     RedisServer,
-    free_port,
     unique_channel,
     wait_for_log,
 )
+from tests.processes import free_port
 
 
 @pytest.fixture

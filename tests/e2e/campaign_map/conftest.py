@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,12 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.processes import free_port
+
 REPOSITORY = Path(__file__).resolve().parents[3]
 # Bound for a server to start or a message to arrive; both take well under a second when healthy.
 STARTUP_TIMEOUT = 60
 MAIL_TIMEOUT = 20
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -25,7 +25,7 @@ from domain.map_feed import MapFeed
 from pgbs.app import MAX_SUBSCRIPTIONS_PER_CONNECTION, create_app
 from pgbs.shared_subscriptions import SharedStreams
 from tests.activity_factories import activity_input, connected_pair
-from tests.e2e.campaign_map.conftest import free_port
+from tests.processes import free_port
 from tests.graphql_client import GraphQLClient
 
 pytestmark = pytest.mark.e2e

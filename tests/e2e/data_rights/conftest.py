@@ -6,7 +6,6 @@ import email
 import email.policy
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,12 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.processes import free_port
+
 # Upper bounds of the waits below, in seconds; they are never slept through when the condition is met.
 SERVER_START_TIMEOUT = 30.0
 MAIL_TIMEOUT = 15.0
 POLL_INTERVAL = 0.05
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -12,7 +12,6 @@ import email
 import email.policy
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,17 +25,12 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.processes import free_port
+
 PUBLIC_BASE_URL = "http://frontend.test"
 # How long a test waits for the server to start or an e-mail to arrive, in seconds.
 STARTUP_TIMEOUT = 30.0
 MAIL_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    """Return a TCP port of 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class MailStore:
