@@ -1,17 +1,7 @@
-"""Custom scalars."""
+"""Custom scalars: `JSON` is Strawberry's built-in scalar of that name (any JSON value)."""
 
 from __future__ import annotations
 
-from typing import Any, NewType
+from strawberry.scalars import JSON
 
-import strawberry
-
-JSON = strawberry.scalar(
-    NewType("JSON", object),
-    name="JSON",
-    description="A JSON value: object, array, string, number, boolean or null.",
-    serialize=lambda value: value,
-    parse_value=lambda value: value,
-)
-
-JSONValue = Any
+__all__ = ["JSON"]
