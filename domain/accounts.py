@@ -1,9 +1,9 @@
 """Accounts: registration, e-mail verification, sign-in and out, password reset, coordinators.
 
-No response to an anonymous caller reveals whether an address is registered:
+No response to an anonymous caller reveals whether an address is registered.
 `register` returns the same result for a taken address as for a new one and
-informs the owner by e-mail instead, `login` returns one error for an unknown
-address and a wrong password and costs the same for both, and
+informs the owner by e-mail instead. `login` returns one error for an unknown
+address and a wrong password, and costs the same for both.
 `request_password_reset` always succeeds.
 """
 

@@ -1,9 +1,9 @@
 """Contact requests between a school and a company.
 
-Rules: a request goes from an active member to an active member of the other
-side, never to oneself; a pair has at most one request that is pending or
-accepted, in either direction; only the recipient accepts or declines, once;
-only the sender withdraws, while the request is pending.
+A request goes from an active member to an active member of the other side,
+never to oneself. A pair has at most one request that is pending or accepted,
+in either direction. Only the recipient accepts or declines, and only once.
+Only the sender withdraws, and only while the request is pending.
 """
 
 from __future__ import annotations

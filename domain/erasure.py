@@ -13,7 +13,7 @@ as records of the other party, organisations, and the activities planned
 with the member, which stay on the campaign map under the organisation names.
 
 Pending requests in either direction become WITHDRAWN; contacts with an
-accepted request are told by e-mail, naming only the organisation. The
+accepted request are notified by e-mail, naming only the organisation. The
 confirmation e-mail (`account_deleted`) is the one message kept for the
 address: `purge_delivered_mail` removes it once delivered or given up, or
 after `ERASED_MAIL_RETENTION` when it could not be delivered.

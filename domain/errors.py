@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 
 class ErrorCode(enum.Enum):
-    """Why a request was rejected; exposed to clients as the GraphQL `ErrorCode` enum."""
+    """The reason a request was rejected; exposed to clients as the GraphQL `ErrorCode` enum."""
 
     INVALID = "INVALID"  # a value is malformed or out of range
     REQUIRED = "REQUIRED"  # a mandatory value is missing or blank
     TOO_LONG = "TOO_LONG"
     TOO_SHORT = "TOO_SHORT"
-    DUPLICATE = "DUPLICATE"  # a list holds the same value twice
+    DUPLICATE = "DUPLICATE"  # a list contains the same value twice
     INVALID_COUNTRY = "INVALID_COUNTRY"
     INVALID_LANGUAGE = "INVALID_LANGUAGE"
     INVALID_DATE_RANGE = "INVALID_DATE_RANGE"

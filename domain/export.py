@@ -149,7 +149,7 @@ def _activity_profile(row: ActivityProfile) -> dict[str, Any]:
 
 
 def _exchange(member: Member, other_id: int, requests: list[ContactRequest]) -> privacy.Exchange:
-    """What the other member has done towards `member`, for the e-mail privacy rule."""
+    """Return what the other member has done towards `member`, for the e-mail privacy rule."""
     sent = any(request.sender_id == other_id and request.recipient_id == member.id for request in requests)
     accepted = any(
         request.sender_id == member.id and request.recipient_id == other_id and request.status == "ACCEPTED"

@@ -62,7 +62,7 @@ async def update_email_preferences(services: Services, member_id: int, changes: 
             preferences[REMINDERS] = changes.reminders
         if changes.notifications is not None:
             preferences[NOTIFICATIONS] = changes.notifications
-        # A new dict, so SQLAlchemy sees the JSON column change.
+        # A new dict, so SQLAlchemy detects the change of the JSON column.
         member.email_preferences = dict(preferences)
         member.updated_at = now
         await member_table.add(session, member)

@@ -6,7 +6,7 @@ each further attempt must wait. The wait doubles with each failure up to
 LOGIN_MAX_DELAY_SECONDS. A block always ends, so an attacker who fails on
 purpose can delay a victim's sign-in by at most that long at a time, never
 lock the account. Failures are counted for any address string, registered
-or not, so a block tells nothing about whether an address is registered.
+or not, so a block reveals nothing about whether an address is registered.
 
 Registration and password reset count requests per client address per
 hour, and password reset also per e-mail address, so nobody can flood an

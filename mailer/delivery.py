@@ -62,7 +62,9 @@ class SmtpSender:
     async def send(self, message: EmailMessage) -> None:
         settings = self.settings
         tls = settings.smtp_tls
-        port = settings.smtp_port or (465 if tls == "tls" else 587 if tls == "starttls" else 25)
+        port = settings.smtp_port or DEFAULT_PORTS[tls]
+        # None lets aiosmtplib upgrade when the server offers STARTTLS ("auto").
+        start_tls = {"starttls": True, "tls": False, "none": False}.get(tls)
         try:
             await aiosmtplib.send(
                 message,
@@ -71,12 +73,15 @@ class SmtpSender:
                 username=settings.smtp_username,
                 password=settings.smtp_password,
                 use_tls=tls == "tls",
-                # None lets aiosmtplib upgrade when the server offers STARTTLS.
-                start_tls=True if tls == "starttls" else False if tls in ("none", "tls") else None,
+                start_tls=start_tls,
                 timeout=self.timeout,
             )
         except (aiosmtplib.SMTPException, OSError) as error:
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
+
+
+# The standard SMTP port of each SMTP_TLS mode, used when SMTP_PORT is unset.
+DEFAULT_PORTS = {"tls": 465, "starttls": 587, "auto": 25, "none": 25}
 
 
 class MemorySender:

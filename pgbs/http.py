@@ -228,14 +228,14 @@ class GraphQLOverHTTP(GraphQL):
     async def process_result(self, request: Request, result: ExecutionResult) -> dict[str, Any]:
         response_data = await super().process_result(request, result)
         if is_request_error(result):
-            # A request error has no `data` entry at all, which tells it apart from a null result.
+            # A request error has no `data` entry at all, which distinguishes it from a null result.
             response_data.pop("data", None)
             request.state.graphql_request_error = True
         return response_data
 
 
 class BodySizeLimit:
-    """ASGI middleware that answers 413 to a request body over `max_bytes`, before the body is parsed.
+    """ASGI middleware that returns 413 for a request body over `max_bytes`, before the body is parsed.
 
     A declared Content-Length over the limit is rejected at once, without
     reading the body. A chunked body is counted as it arrives and rejected as

@@ -60,6 +60,16 @@ class ContactRequestQuery:
         )
 
 
+async def _act_on_request(info: Info, action, *arguments) -> ContactRequestPayload:
+    """Run a domain action on a request as the viewer and shape its payload."""
+    viewer = info.context.require_viewer()
+    try:
+        row = await action(info.context.services, viewer, *arguments)
+    except DomainError as error:
+        return ContactRequestPayload(user_errors=user_errors(error))
+    return ContactRequestPayload(contact_request=ContactRequest.from_row(row))
+
+
 @strawberry.type
 class ContactRequestMutation:
     @strawberry.mutation(description="Ask a member of the other side to connect, with a personal message.")
@@ -75,29 +85,14 @@ class ContactRequestMutation:
     async def accept_contact_request(
         self, info: Info, id: strawberry.ID, message: str | None = None
     ) -> ContactRequestPayload:
-        viewer = info.context.require_viewer()
-        try:
-            row = await contact_requests.accept(info.context.services, viewer, _key(id, "ContactRequest"), message)
-        except DomainError as error:
-            return ContactRequestPayload(user_errors=user_errors(error))
-        return ContactRequestPayload(contact_request=ContactRequest.from_row(row))
+        return await _act_on_request(info, contact_requests.accept, _key(id, "ContactRequest"), message)
 
     @strawberry.mutation(description="Decline a pending request you received, with an optional message.")
     async def decline_contact_request(
         self, info: Info, id: strawberry.ID, message: str | None = None
     ) -> ContactRequestPayload:
-        viewer = info.context.require_viewer()
-        try:
-            row = await contact_requests.decline(info.context.services, viewer, _key(id, "ContactRequest"), message)
-        except DomainError as error:
-            return ContactRequestPayload(user_errors=user_errors(error))
-        return ContactRequestPayload(contact_request=ContactRequest.from_row(row))
+        return await _act_on_request(info, contact_requests.decline, _key(id, "ContactRequest"), message)
 
     @strawberry.mutation(description="Withdraw a pending request you sent.")
     async def withdraw_contact_request(self, info: Info, id: strawberry.ID) -> ContactRequestPayload:
-        viewer = info.context.require_viewer()
-        try:
-            row = await contact_requests.withdraw(info.context.services, viewer, _key(id, "ContactRequest"))
-        except DomainError as error:
-            return ContactRequestPayload(user_errors=user_errors(error))
-        return ContactRequestPayload(contact_request=ContactRequest.from_row(row))
+        return await _act_on_request(info, contact_requests.withdraw, _key(id, "ContactRequest"))
