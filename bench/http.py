@@ -25,7 +25,11 @@ from bench.search import captured_statements
 from pgbs.app import create_app
 from pgbs.settings import Settings
 
-UVICORN_OPTIONS = ["--workers", "1", "--log-level", "warning", "--no-access-log", "--host", "127.0.0.1"]
+# As `pgbs serve` runs uvicorn: one worker, WebSocket compression off (WEBSOCKET_COMPRESSION).
+UVICORN_OPTIONS = [
+    "--workers", "1", "--log-level", "warning", "--no-access-log", "--host", "127.0.0.1",
+    "--ws-per-message-deflate", "false",
+]
 
 
 def free_port() -> int:

@@ -20,6 +20,7 @@ from domain.services import Services
 from domain.tokens import digest, new_token
 from domain.validation import NAME_MAX, check_password, clean_text, normalise_email
 from persistence import members as member_table
+from persistence import search_index
 from persistence.models import AuthToken, Member
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -230,6 +231,8 @@ async def verify_email(services: Services, token: str) -> SignedIn:
             member.email_verified_at = now
             member.updated_at = now
             await member_table.add(session, member)
+            # A verified member with a complete profile is listed from now on.
+            await search_index.refresh_member(session, member)
         signed_in = await _start_session(services, session, member)
     logger.info("member %s verified their e-mail address", member.id)
     return signed_in
@@ -283,9 +286,12 @@ async def reset_password(services: Services, token: str, new_password: str) -> S
         await member_table.expire_tokens(session, member.id, (SESSION, RESET_PASSWORD), now)
         member.password_hash = password_hash
         # The link reached the member's inbox, which proves they own the address.
+        newly_verified = member.email_verified_at is None
         member.email_verified_at = member.email_verified_at or now
         member.updated_at = now
         await member_table.add(session, member)
+        if newly_verified:
+            await search_index.refresh_member(session, member)
         signed_in = await _start_session(services, session, member)
     logger.info("member %s reset their password", member.id)
     return signed_in

@@ -10,8 +10,10 @@ filter matches a profile holding any of its values.
 
 Results are ordered by, in turn:
 
-1. text relevance, highest first: an integer from 0 to 1000, relative to the
-   best match of the same search (0 for every member when there is no text);
+1. text relevance, highest first: for each word, the weight of the most
+   important part of the profile containing a word that starts with it, summed
+   over the words. Names and organisation weigh 8, city and role 4, subjects
+   and activity topics 2, the description 1 (0 for everyone without text);
 2. how many of the filter values the profile holds, most first;
 3. whether the activity profile is stale (it lists periods and every one has
    ended): current profiles, and members without one, come first;
@@ -33,8 +35,6 @@ from domain.profiles import require_active
 from domain.services import Services
 from domain.validation import clean_country, clean_date_range
 from domain.vocabulary import ActivityLength, AgeGroup, OrganisationKind, StemTopic
-from persistence import contact_requests as request_table
-from persistence import members as member_table
 from persistence import search as search_table
 from persistence.models import ActivityProfile, ContactRequest, Member, Organisation
 from persistence.search import SearchCriteria, SortKey
@@ -184,36 +184,24 @@ async def search_members(
     require_active(viewer)
     criteria = criteria_from_filter(search_filter)
     today = services.clock.now().date()
+    other_side = {kind.name: kind.other_side.name for kind in OrganisationKind}
 
     async with services.database.read() as session:
-        organisations = await member_table.get_organisations(session, [viewer.organisation_id])
-        organisation = organisations.get(viewer.organisation_id)
-        if organisation is None:
-            raise DomainError(ErrorCode.PROFILE_INCOMPLETE, "Complete your profile first: your organisation is missing.")
-        side = OrganisationKind[organisation.kind].other_side
-
-        rows, total_count = await search_table.find_members(
-            session, side.name, viewer.id, criteria, today=today, after=after, limit=first + 1
+        found, total_count = await search_table.find_members(
+            session, viewer.organisation_id, other_side, viewer.id, criteria, today=today, after=after,
+            limit=first + 1,
         )
         if total_count is None:
-            total_count = await search_table.count_members(session, side.name, viewer.id, criteria)
-        hits = [SearchHit(member=member, sort_key=key) for member, key in rows[:first]]
-
-        # What a result list shows beside each member, read in the same session
-        # with one statement per table, whatever the page size.
-        member_ids = [hit.member.id for hit in hits]
-        organisation_ids = {hit.member.organisation_id for hit in hits if hit.member.organisation_id is not None}
-        organisations = await member_table.get_organisations(session, list(organisation_ids))
-        activity_profiles = await member_table.get_activity_profiles(session, member_ids)
-        requests = await request_table.requests_between(session, viewer.id, member_ids)
-
-    exchanges = request_table.exchanges_from(viewer.id, member_ids, requests)
+            total_count = await search_table.count_members(
+                session, viewer.organisation_id, other_side, viewer.id, criteria
+            )
+    page = found[:first]
     return SearchPage(
-        hits=hits,
-        has_next_page=len(rows) > first,
+        hits=[SearchHit(member=item.member, sort_key=item.sort_key) for item in page],
+        has_next_page=len(found) > first,
         total_count=total_count,
-        organisations=organisations,
-        activity_profiles=activity_profiles,
-        exchanges={member_id: Exchange(*exchange) for member_id, exchange in exchanges.items()},
-        latest_requests=request_table.latest_from(viewer.id, requests),
+        organisations={item.organisation.id: item.organisation for item in page if item.organisation is not None},
+        activity_profiles={item.member.id: item.activity_profile for item in page if item.activity_profile is not None},
+        exchanges={item.member.id: Exchange(*item.exchange) for item in page},
+        latest_requests={item.member.id: item.latest_request for item in page if item.latest_request is not None},
     )

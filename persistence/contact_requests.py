@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -68,6 +69,31 @@ def exchanges_from(viewer_id: int, owner_ids: Iterable[int], rows: Iterable[Any]
             sent, accepted = found[row.recipient_id]
             found[row.recipient_id] = (sent, True)
     return found
+
+
+def exchange_conditions(viewer_id: int | ColumnElement, owner_id: ColumnElement) -> tuple[ColumnElement, ColumnElement]:
+    """Return `exchanges_with`'s two answers as conditions on a column of owner ids, for one statement per page."""
+    sent = exists().where(ContactRequest.sender_id == owner_id, ContactRequest.recipient_id == viewer_id)
+    accepted = exists().where(
+        ContactRequest.sender_id == viewer_id,
+        ContactRequest.recipient_id == owner_id,
+        ContactRequest.status == "ACCEPTED",
+    )
+    return sent, accepted
+
+
+def latest_request_id(viewer_id: int | ColumnElement, other_id: ColumnElement) -> ColumnElement:
+    """The id of the latest request between the viewer and a column of member ids, either direction, or null."""
+    return (
+        select(func.max(ContactRequest.id))
+        .where(
+            or_(
+                and_(ContactRequest.sender_id == viewer_id, ContactRequest.recipient_id == other_id),
+                and_(ContactRequest.sender_id == other_id, ContactRequest.recipient_id == viewer_id),
+            )
+        )
+        .scalar_subquery()
+    )
 
 
 async def get_request(session: AsyncSession, request_id: int) -> ContactRequest | None:

@@ -109,19 +109,39 @@ class ActivityProfile(SQLModel, table=True):
     updated_at: datetime = utc_column(nullable=False)
 
 
-class ProfileTag(SQLModel, table=True):
-    """Search index row: one value of one list a member's profile holds.
+class MemberListing(SQLModel, table=True):
+    """Search index row: what ranking and filtering read of one member the search may list.
 
-    Derived from `Member` and `ActivityProfile` by the search index and
-    rewritten with them, so list filters are indexed lookups on both databases.
+    Derived from `Member`, `Organisation` and `ActivityProfile` by the search
+    index and rewritten with them; a member who must not be listed (inactive,
+    hidden or erased) has no row. Keeping every value a search compares in one
+    narrow row lets a search read one row per candidate instead of several tables.
     """
 
-    __tablename__ = "profile_tag"
-    __table_args__ = (sa.Index("ix_profile_tag_kind_value", "kind", "value", "member_id"),)
+    __tablename__ = "member_listing"
+    __table_args__ = (
+        sa.Index("ix_member_listing_country", "side", "country_code"),
+        sa.Index("ix_member_listing_profile_country", "side", "profile_country_code"),
+    )
 
     member_id: int = Field(primary_key=True, foreign_key="member.id")
-    kind: str = Field(primary_key=True, max_length=16)  # country, topic, length, age, format, language
-    value: str = Field(primary_key=True, max_length=32)
+    side: str = Field(max_length=16)  # the organisation's kind
+    created_at: datetime = utc_column(nullable=False)
+    # The latest end of the availability periods; null when the profile lists none.
+    period_end: date | None = None
+    country_code: str = Field(max_length=2)  # the organisation's country
+    # The activity profile's country, or the organisation's without a profile.
+    # Never null, so the planner's statistics of both country indexes compare.
+    profile_country_code: str = Field(max_length=2)
+    # Bit masks of the list values held, bit positions as in `search_index.TAG_BITS`.
+    topics: int = 0
+    lengths: int = 0
+    ages: int = 0
+    # The normalised words of the weighted parts of the profile, for relevance:
+    # names and organisation; city and role; subjects and activity topics.
+    words_first: str = ""
+    words_second: str = ""
+    words_third: str = ""
 
 
 class AvailabilityPeriod(SQLModel, table=True):

@@ -1,34 +1,38 @@
-"""The member search query on SQLite (FTS5, bm25) and PostgreSQL (tsvector, ts_rank).
+"""The member search query on SQLite (FTS5) and PostgreSQL (tsvector with GIN).
 
-`domain.search` describes the sort key and each of its parts. Text relevance
-is computed per database, then scaled to an integer from 0 to 1000 relative to
-the best match of the same search. Scaling is needed because raw bm25 values
-shrink towards zero when a word occurs in more than half of the profiles, and
-ts_rank has a scale of its own. The integer makes ties exact.
+`domain.search` describes the sort key and each of its parts. The full-text
+index only finds the candidates; everything else a search filters and ranks
+on is read from the candidate's `member_listing` row, one row per candidate.
+Text relevance counts, for each word, the weight of the most important part
+of the profile containing a word that starts with it, from the listing's word
+columns. Both databases compute it with the same string test, so they rank
+alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 
-from sqlalchemy import Float, Integer, and_, case, cast, exists, func, literal, or_, select, text
+from sqlalchemy import (
+    Date, Integer, String, and_, bindparam, case, exists, func, literal, literal_column, or_, select, table, text,
+)
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select, Subquery
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from persistence.models import AvailabilityPeriod, Member, Organisation, ProfileTag
+from persistence import contact_requests as request_table
+from persistence.models import ActivityProfile, AvailabilityPeriod, ContactRequest, Member, MemberListing, Organisation
+from persistence.search_index import FIELDS, FILTER_COLUMN, MASK_COLUMNS, filter_word, tag_bit
 
-# bm25 weight of each FTS5 column, in table order (names, organisation, place,
-# role, topics, description). They mirror PostgreSQL's default weights of the
-# labels A (1.0), B (0.4), C (0.2) and D (0.1) that the index gives the same parts.
-BM25_WEIGHTS = (10.0, 10.0, 4.0, 4.0, 2.0, 1.0)
-# ts_rank normalisation 1 divides by 1 + log(document length), as bm25 also
-# favours shorter profiles.
-TS_RANK_NORMALISATION = 1
-# The best text match of a search scores this much.
-SCORE_SCALE = 1000
+# The weight of a word by the part of the profile it is found in: names and
+# organisation, city and role, subjects and topics, and the description, which
+# is the only part left when the word matched but none of the others contains it.
+WORD_WEIGHTS = (("words_first", 8), ("words_second", 4), ("words_third", 2))
+DESCRIPTION_WEIGHT = 1
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class SearchCriteria:
     """A validated search: words that must all match as prefixes, and filters that must all hold."""
 
     words: list[str]
-    tags: dict[str, list[str]]  # profile_tag kind -> values, any of which matches
+    tags: dict[str, list[str]]  # "country", "topic", "length" or "age" -> values, any of which matches
     available_from: date | None = None
     available_until: date | None = None
 
@@ -52,6 +56,18 @@ class SortKey:
     member_id: int  # higher first
 
 
+@dataclass(frozen=True)
+class Found:
+    """One member a search found, with what a result list shows beside it."""
+
+    member: Member
+    organisation: Organisation | None
+    activity_profile: ActivityProfile | None
+    latest_request: ContactRequest | None  # the latest between the viewer and the member
+    exchange: tuple[bool, bool]  # as `contact_requests.exchanges_with` answers for the member
+    sort_key: SortKey
+
+
 def fts5_query(words: Sequence[str]) -> str:
     """Return an FTS5 expression requiring every word as a prefix: `"lyc"* "phys"*`.
 
@@ -61,159 +77,302 @@ def fts5_query(words: Sequence[str]) -> str:
     return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
 
 
+def fts5_expression(criteria: SearchCriteria) -> str:
+    """Return the FTS5 expression of a search's words and list filters, without the side.
+
+    The words must match in the profile's text columns; each list filter must
+    match one of its words in the filter column (`search_index.FILTER_COLUMN`).
+    """
+    text_columns = " ".join(FIELDS)
+    expression = f"{{{text_columns}}} : ({fts5_query(criteria.words)})"
+    for kind, values in criteria.tags.items():
+        words = " OR ".join(filter_word(kind, value) for value in values)
+        expression += f" AND {{{FILTER_COLUMN}}} : ({words})"
+    return expression
+
+
 def tsquery(words: Sequence[str]) -> str:
     """Return a to_tsquery expression requiring every word as a prefix: `'lyc':* & 'phys':*`."""
     return " & ".join("'" + word.replace("\\", "\\\\").replace("'", "''") + "':*" for word in words)
 
 
-def _text_matches(session: AsyncSession, words: Sequence[str]) -> Subquery:
-    """Select the members whose index entry contains every word, with the database's raw relevance."""
-    if _is_sqlite(session):
-        weights = ", ".join(str(weight) for weight in BM25_WEIGHTS)
-        statement = text(
-            f"SELECT rowid AS member_id, bm25(member_search, {weights}) AS raw "
-            "FROM member_search WHERE member_search MATCH :expression"
-        ).bindparams(expression=fts5_query(words))
+@dataclass(frozen=True)
+class _Shape:
+    """What a search statement's SQL depends on; the values are bound when it runs.
+
+    Searches of one shape share one statement object, so SQLAlchemy builds it
+    and computes its cache key once instead of on every search.
+    """
+
+    sqlite: bool
+    other_side: tuple[tuple[str, str], ...]  # the viewer's kind -> the kind they search
+    words: int
+    tags: tuple[tuple[str, int], ...]  # (kind, number of values) of each list filter
+    available_from: bool
+    available_until: bool
+    after: bool = False
+
+
+def _shape(session: AsyncSession, other_side: Mapping[str, str], criteria: SearchCriteria) -> _Shape:
+    return _Shape(
+        sqlite=_is_sqlite(session),
+        other_side=tuple(sorted(other_side.items())),
+        words=len(criteria.words),
+        tags=tuple((kind, len(values)) for kind, values in criteria.tags.items()),
+        available_from=criteria.available_from is not None,
+        available_until=criteria.available_until is not None,
+    )
+
+
+def _parameters(
+    shape: _Shape, viewer_organisation_id: int, viewer_id: int, criteria: SearchCriteria
+) -> dict[str, object]:
+    """The values of the bound parameters of a statement of `shape`."""
+    values: dict[str, object] = {"viewer_organisation_id": viewer_organisation_id, "viewer_id": viewer_id}
+    if criteria.words:
+        values["expression"] = fts5_expression(criteria) if shape.sqlite else tsquery(criteria.words)
+        values.update({f"word_{index}": " " + word for index, word in enumerate(criteria.words)})
+    for kind, tag_values in criteria.tags.items():
+        if kind == "country":
+            values["countries"] = list(tag_values)
+        else:
+            values[f"{kind}_mask"] = sum(tag_bit(kind, value) for value in tag_values)
+            values.update({f"{kind}_{index}": tag_bit(kind, value) for index, value in enumerate(tag_values)})
+    values["available_from"] = criteria.available_from
+    values["available_until"] = criteria.available_until
+    return values
+
+
+def _text_matches(shape: _Shape) -> Subquery:
+    """Select the ids of the members whose index entry contains every word.
+
+    On SQLite the entry must also hold the side and a value of each list
+    filter, so that the full-text index alone narrows the candidates; the
+    listing conditions check the same again.
+    """
+    if shape.sqlite:
+        side_word = literal(f" AND {{{FILTER_COLUMN}}} : side").concat(func.lower(_side(shape)))
+        expression = bindparam("expression", type_=String).concat(side_word)
+        return (
+            select(literal_column("rowid", Integer).label("member_id"))
+            .select_from(table("member_search"))
+            .where(literal_column("member_search").op("MATCH")(expression))
+            .subquery("text_match")
+        )
     else:
-        statement = text(
-            f"SELECT member_id, CAST(ts_rank(document, query, {TS_RANK_NORMALISATION}) AS double precision) AS raw "
-            "FROM member_search, to_tsquery('simple', :expression) AS query WHERE document @@ query"
-        ).bindparams(expression=tsquery(words))
-    return statement.columns(member_id=Integer, raw=Float).subquery("text_match")
+        statement = text("SELECT member_id FROM member_search WHERE document @@ to_tsquery('simple', :expression)")
+    return statement.columns(member_id=Integer).subquery("text_match")
 
 
-def _relevance(session: AsyncSession, raw: ColumnElement) -> ColumnElement:
-    """Scale raw relevance to 0..SCORE_SCALE against the best match among the rows of the query."""
-    # bm25 is negative with the best match lowest; ts_rank is positive with the best highest.
-    best = func.min(raw).over() if _is_sqlite(session) else func.max(raw).over()
-    ratio = raw / func.nullif(best, 0)
-    return cast(func.round(func.coalesce(ratio, 1.0) * SCORE_SCALE), Integer)
+def _side(shape: _Shape) -> ColumnElement:
+    """The side the viewer searches, from the kind of the viewer's organisation."""
+    organisation_id = bindparam("viewer_organisation_id", type_=Integer)
+    kind = select(Organisation.kind).where(Organisation.id == organisation_id).scalar_subquery()
+    return case(*((kind == own, other) for own, other in shape.other_side))
 
 
-def _holds_tag(kind: str, values: Sequence[str]) -> ColumnElement:
-    return and_(ProfileTag.kind == kind, ProfileTag.value.in_(values))
+def _has_values(kind: str, count: int) -> list[ColumnElement]:
+    """Return one condition per distinct value of a list filter, true when the listing has that value."""
+    if kind == "country":
+        organisation, profile = MemberListing.country_code, MemberListing.profile_country_code
+        countries = bindparam("countries", expanding=True)
+        # A profile in the organisation's country counts one country, not two.
+        return [organisation.in_(countries), and_(profile.in_(countries), profile != organisation)]
+    mask = getattr(MemberListing, MASK_COLUMNS[kind])
+    return [mask.op("&")(bindparam(f"{kind}_{index}", type_=Integer)) != 0 for index in range(count)]
 
 
-def _conditions(side: str, viewer_id: int, criteria: SearchCriteria) -> list[ColumnElement]:
+def _has_any_value(kind: str) -> ColumnElement:
+    """Return the condition that the listing has at least one of a list filter's values."""
+    if kind == "country":
+        countries = bindparam("countries", expanding=True)
+        # Two IN conditions joined by OR, so SQLite reads each from its index.
+        return or_(MemberListing.country_code.in_(countries), MemberListing.profile_country_code.in_(countries))
+    mask = getattr(MemberListing, MASK_COLUMNS[kind])
+    return mask.op("&")(bindparam(f"{kind}_mask", type_=Integer)) != 0
+
+
+def _conditions(shape: _Shape) -> list[ColumnElement]:
     """Who may be listed, and which filters must hold."""
+    listed_side = MemberListing.side
+    if shape.words and shape.sqlite:
+        # With free text, SQLite must start from the full-text matches and read
+        # each one's listing row by its key. Appending an empty string keeps the
+        # side out of the choice of index, which would otherwise lead SQLite to
+        # scan the side's listing rows and look each up in the full-text index,
+        # hundreds of times slower for common words (bench/search.py).
+        listed_side = listed_side.concat("")
     conditions: list[ColumnElement] = [
-        # Active members only, as `domain.profiles.is_active` defines them. The
-        # inner join on the organisation already drops members without one.
-        Organisation.kind == side,
-        Member.id != viewer_id,
-        Member.deleted_at.is_(None),
-        Member.email_verified_at.is_not(None),
-        Member.search_visible.is_(True),
-        Member.role.is_not(None),
-        Member.role != "",
-        func.json_array_length(Member.subjects) > 0,
+        listed_side == _side(shape),
+        MemberListing.member_id != bindparam("viewer_id", type_=Integer),
     ]
 
-    for kind, values in criteria.tags.items():
-        # IN, not a correlated EXISTS: SQLite then reads the few members holding
-        # the values from the tag index instead of probing every member's tags,
-        # about five times faster with 100,000 members (bench/search.py).
-        conditions.append(Member.id.in_(select(ProfileTag.member_id).where(_holds_tag(kind, values))))
+    for kind, _count in shape.tags:
+        conditions.append(_has_any_value(kind))
 
-    if criteria.available_from is not None or criteria.available_until is not None:
-        overlap = [AvailabilityPeriod.member_id == Member.id]
-        if criteria.available_from is not None:
-            overlap.append(AvailabilityPeriod.ends_on >= criteria.available_from)
-        if criteria.available_until is not None:
-            overlap.append(AvailabilityPeriod.starts_on <= criteria.available_until)
+    if shape.available_from or shape.available_until:
+        overlap = [AvailabilityPeriod.member_id == MemberListing.member_id]
+        if shape.available_from:
+            overlap.append(AvailabilityPeriod.ends_on >= bindparam("available_from", type_=Date))
+        if shape.available_until:
+            overlap.append(AvailabilityPeriod.starts_on <= bindparam("available_until", type_=Date))
         conditions.append(exists().where(*overlap))
     return conditions
 
 
-def _matching(
-    session: AsyncSession, side: str, viewer_id: int, criteria: SearchCriteria
-) -> tuple[Select, Subquery | None]:
-    """Build a select over every member the search finds, in no order, and return its text match subquery too."""
-    text_match = _text_matches(session, criteria.words) if criteria.words else None
-    statement = select(Member.id).select_from(Member).join(Organisation, Organisation.id == Member.organisation_id)
-    if text_match is not None:
-        statement = statement.join(text_match, text_match.c.member_id == Member.id)
-    return statement.where(*_conditions(side, viewer_id, criteria)), text_match
-
-
-def _ranked(session: AsyncSession, side: str, viewer_id: int, criteria: SearchCriteria, today: date) -> Subquery:
-    """Build a subquery of every member the search finds, with the parts of its sort key."""
-    statement, text_match = _matching(session, side, viewer_id, criteria)
-    score = _relevance(session, text_match.c.raw) if text_match is not None else literal(0)
-
-    if criteria.tags:
-        any_filter_value = or_(*(_holds_tag(kind, values) for kind, values in criteria.tags.items()))
-        matches = select(func.count()).where(ProfileTag.member_id == Member.id, any_filter_value).scalar_subquery()
+def _matching(shape: _Shape, *columns: ColumnElement) -> Select:
+    """Select `columns` of every member the search finds, in no order."""
+    statement = select(*columns)
+    if shape.words:
+        text_match = _text_matches(shape)
+        statement = statement.select_from(text_match).join(
+            MemberListing, MemberListing.member_id == text_match.c.member_id
+        )
     else:
-        matches = literal(0)
+        statement = statement.select_from(MemberListing)
+    return statement.where(*_conditions(shape))
 
-    has_periods = exists().where(AvailabilityPeriod.member_id == Member.id)
-    has_current = exists().where(AvailabilityPeriod.member_id == Member.id, AvailabilityPeriod.ends_on >= today)
-    stale = case((and_(has_periods, ~has_current), 1), else_=0)
 
-    return statement.with_only_columns(
-        Member.id.label("member_id"),
+def _word_score(shape: _Shape, index: int) -> ColumnElement:
+    """Return the weight of the most important part of the profile containing a word that starts with word `index`."""
+    # The word columns hold words separated by single spaces, so a word starts
+    # with `word` exactly when " " + word occurs in " " + the column; the
+    # parameter contains " " + word.
+    position = func.instr if shape.sqlite else func.strpos
+    needle = bindparam(f"word_{index}", type_=String)
+    return case(
+        *((position(literal(" ").concat(getattr(MemberListing, column)), needle) > 0, weight)
+          for column, weight in WORD_WEIGHTS),
+        else_=DESCRIPTION_WEIGHT,
+    )
+
+
+def _ranked(shape: _Shape) -> Subquery:
+    """Build a subquery of every member the search finds, with the parts of its sort key."""
+    score: ColumnElement = literal(0)
+    for index in range(shape.words):
+        score = score + _word_score(shape, index)
+
+    matches: ColumnElement = literal(0)
+    for kind, count in shape.tags:
+        for held in _has_values(kind, count):
+            matches = matches + case((held, 1), else_=0)
+
+    stale = case((MemberListing.period_end < bindparam("today", type_=Date), 1), else_=0)
+    return _matching(
+        shape,
+        MemberListing.member_id.label("member_id"),
         score.label("score"),
         matches.label("matches"),
         stale.label("stale"),
-        Member.created_at.label("created_at"),
+        MemberListing.created_at.label("created_at"),
         # Every member found, counted before the keyset condition of a later page.
         func.count().over().label("total"),
     ).subquery("ranked")
 
 
-def _after(ranked: Subquery, key: SortKey) -> ColumnElement:
-    """Rows that sort after `key`: the keyset condition for the next page."""
+def _after(ranked: Subquery) -> ColumnElement:
+    """Rows that sort after the bound `after_*` key: the keyset condition for the next page."""
     column = ranked.c
-    condition: ColumnElement = column.member_id < key.member_id
-    condition = or_(column.created_at < key.created_at, and_(column.created_at == key.created_at, condition))
-    condition = or_(column.stale > key.stale, and_(column.stale == key.stale, condition))
-    condition = or_(column.matches < key.matches, and_(column.matches == key.matches, condition))
-    return or_(column.score < key.score, and_(column.score == key.score, condition))
+    key = {name: bindparam(f"after_{name}", type_=column[name].type)
+           for name in ("score", "matches", "stale", "created_at", "member_id")}
+    condition: ColumnElement = column.member_id < key["member_id"]
+    condition = or_(column.created_at < key["created_at"], and_(column.created_at == key["created_at"], condition))
+    condition = or_(column.stale > key["stale"], and_(column.stale == key["stale"], condition))
+    condition = or_(column.matches < key["matches"], and_(column.matches == key["matches"], condition))
+    return or_(column.score < key["score"], and_(column.score == key["score"], condition))
 
 
-async def count_members(session: AsyncSession, side: str, viewer_id: int, criteria: SearchCriteria) -> int:
+def _result_order(page) -> list[ColumnElement]:
+    column = page.c
+    return [column.score.desc(), column.matches.desc(), column.stale.asc(), column.created_at.desc(),
+            column.member_id.desc()]
+
+
+# The latest request of each member found, loaded as a second ContactRequest entity.
+_LatestRequest = aliased(ContactRequest, name="latest_request")
+
+
+@lru_cache(maxsize=256)
+def _page_statement(shape: _Shape) -> Select:
+    """The statement of one page of results, with each member's rows beside it."""
+    ranked = _ranked(shape)
+    page = select(ranked)
+    if shape.after:
+        page = page.where(_after(ranked))
+    # The page is cut before the joins, so they read `limit` rows only.
+    page = page.order_by(*_result_order(ranked)).limit(bindparam("limit", type_=Integer)).subquery("page")
+
+    viewer_id = bindparam("viewer_id", type_=Integer)
+    sent, accepted = request_table.exchange_conditions(viewer_id, page.c.member_id)
+    latest = _LatestRequest
+    return (
+        select(
+            Member, Organisation, ActivityProfile, latest, sent, accepted,
+            page.c.score, page.c.matches, page.c.stale, page.c.total,
+        )
+        .select_from(page)
+        .join(Member, Member.id == page.c.member_id)
+        .outerjoin(Organisation, Organisation.id == Member.organisation_id)
+        .outerjoin(ActivityProfile, ActivityProfile.member_id == Member.id)
+        .outerjoin(latest, latest.id == request_table.latest_request_id(viewer_id, page.c.member_id))
+        .order_by(*_result_order(page))
+    )
+
+
+@lru_cache(maxsize=256)
+def _count_statement(shape: _Shape) -> Select:
+    return _matching(shape, func.count())
+
+
+async def count_members(
+    session: AsyncSession,
+    viewer_organisation_id: int,
+    other_side: Mapping[str, str],
+    viewer_id: int,
+    criteria: SearchCriteria,
+) -> int:
     """Count every member the search finds."""
-    statement, _text_match = _matching(session, side, viewer_id, criteria)
-    result = await session.exec(statement.with_only_columns(func.count()))
+    shape = _shape(session, other_side, criteria)
+    parameters = _parameters(shape, viewer_organisation_id, viewer_id, criteria)
+    result = await session.exec(_count_statement(shape), params=parameters)
     return result.scalar_one()
 
 
 async def find_members(
     session: AsyncSession,
-    side: str,
+    viewer_organisation_id: int,
+    other_side: Mapping[str, str],
     viewer_id: int,
     criteria: SearchCriteria,
     *,
     today: date,
     after: SortKey | None,
     limit: int,
-) -> tuple[list[tuple[Member, SortKey]], int | None]:
+) -> tuple[list[Found], int | None]:
     """Return up to `limit` members the search finds, in result order, starting after `after`, and how many it finds.
 
-    The count comes from the same statement, which must rank every member found
-    anyway; it is None when the page is empty, so only then `count_members` runs.
+    The viewer searches the side that `other_side` maps the kind of their
+    organisation to. Each member comes with its organisation, activity profile
+    and contact requests with the viewer, read by the same statement. The count
+    comes from that statement too, which must rank every member found anyway;
+    it is None when the page is empty, so only then `count_members` runs.
     """
-    ranked = _ranked(session, side, viewer_id, criteria, today)
-    statement = select(Member, ranked.c.score, ranked.c.matches, ranked.c.stale, ranked.c.total).join(
-        ranked, ranked.c.member_id == Member.id
-    )
+    shape = replace(_shape(session, other_side, criteria), after=after is not None)
+    parameters = _parameters(shape, viewer_organisation_id, viewer_id, criteria)
+    parameters.update(today=today, limit=limit)
     if after is not None:
-        statement = statement.where(_after(ranked, after))
-    statement = statement.order_by(
-        ranked.c.score.desc(),
-        ranked.c.matches.desc(),
-        ranked.c.stale.asc(),
-        ranked.c.created_at.desc(),
-        ranked.c.member_id.desc(),
-    ).limit(limit)
+        parameters.update({f"after_{name}": value for name, value in asdict(after).items()})
 
-    result = await session.exec(statement)
+    result = await session.exec(_page_statement(shape), params=parameters)
     found = []
     total = None
-    for member, score, matches, stale, total in result:
+    for member, organisation, profile, request, owner_sent, owner_accepted, score, matches, stale, total in result:
         key = SortKey(score=score, matches=matches, stale=stale, created_at=member.created_at, member_id=member.id)
-        found.append((member, key))
+        found.append(Found(
+            member=member, organisation=organisation, activity_profile=profile, latest_request=request,
+            exchange=(bool(owner_sent), bool(owner_accepted)), sort_key=key,
+        ))
     return found, total
 
 

@@ -6,8 +6,9 @@ Three parts, all derived from `Member`, `Organisation` and `ActivityProfile`:
   member id, one column per weighted part; PostgreSQL a weighted tsvector with
   a GIN index. Both index text normalised here (lower case, accents removed),
   so the two databases see the same words.
-- `profile_tag`: one row per list value (country, topic, length, age group,
-  format, language), for list filters.
+- `member_listing`: one row per member a search may list, with everything a
+  search filters and ranks on: side, countries, list values as bit masks, the
+  newest availability date and the words of each weighted part.
 - `availability_period`: one row per availability period, for overlap filters.
 """
 
@@ -16,17 +17,45 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import TextClause, delete, insert, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from persistence.models import ActivityProfile, AvailabilityPeriod, Member, Organisation, ProfileTag
+from persistence.models import ActivityProfile, AvailabilityPeriod, Member, MemberListing, Organisation
 
 # Weighted parts of the index, most important first. PostgreSQL labels them A to D.
 FIELDS = ("names", "organisation", "place", "role", "topics", "description")
 _PG_WEIGHTS = {"names": "A", "organisation": "A", "place": "B", "role": "B", "topics": "C", "description": "D"}
+# The listing's word columns: the parts labelled A, B and C. A word found only
+# in the description (D) is known to match from the full-text index alone.
+LISTING_WORDS = {
+    "words_first": ("names", "organisation"),
+    "words_second": ("place", "role"),
+    "words_third": ("topics",),
+}
+
+# SQLite's full-text table also has, in this column, one word per value a
+# search filters on ("sidecompany", "countryde", "topicphysics"), so a search
+# with free text and filters finds its candidates in the full-text index alone.
+FILTER_COLUMN = "filters"
+
+# Bit i of a listing mask is set when the profile has value i of the kind's
+# list. The names are those of `domain.vocabulary` (a test keeps them equal).
+# A new value goes at the end: moving one would misread every stored mask.
+TAG_BITS = {
+    "topic": (
+        "MATHEMATICS", "PHYSICS", "CHEMISTRY", "BIOLOGY", "COMPUTER_SCIENCE", "ENGINEERING", "TECHNOLOGY",
+        "EARTH_AND_ENVIRONMENT", "SPACE", "HEALTH_AND_MEDICINE", "ENERGY", "ROBOTICS", "DATA_AND_AI", "OTHER",
+    ),
+    "length": ("SINGLE_LESSON", "HALF_DAY", "FULL_DAY", "MULTIPLE_SESSIONS", "LONG_TERM_PROJECT"),
+    "age": ("AGES_6_9", "AGES_10_12", "AGES_13_15", "AGES_16_19"),
+}
+# The listing column holding each kind's mask.
+MASK_COLUMNS = {"topic": "topics", "length": "lengths", "age": "ages"}
 
 # Members per statement in `refresh_members`, well under the bound-parameter limits.
 _BATCH = 500
@@ -72,47 +101,89 @@ def index_fields(
     return {name: " ".join(search_words(value)) for name, value in fields.items()}
 
 
-def profile_tags(member: Member, organisation: Organisation | None, profile: ActivityProfile | None) -> set[tuple[str, str]]:
-    tags: set[tuple[str, str]] = {("topic", subject) for subject in member.subjects or []}
-    if organisation is not None:
-        tags.add(("country", organisation.country_code))
+def filter_word(kind: str, value: str) -> str:
+    """Return the word of `FILTER_COLUMN` for one value a search filters on: kind and value, letters and digits only."""
+    return "".join(character for character in f"{kind}{value}".lower() if character.isalnum())
+
+
+def filter_words(listing: dict[str, Any]) -> str:
+    """Return the `FILTER_COLUMN` text of a `listing_values` row."""
+    words = [filter_word("side", listing["side"])]
+    words += [filter_word("country", code) for code in {listing["country_code"], listing["profile_country_code"]}]
+    for kind, column in MASK_COLUMNS.items():
+        words += [filter_word(kind, value) for value in TAG_BITS[kind] if listing[column] & tag_bit(kind, value)]
+    return " ".join(sorted(words))
+
+
+def tag_bit(kind: str, value: str) -> int:
+    """Return the mask bit of one list value of `kind` ("topic", "length" or "age")."""
+    return 1 << TAG_BITS[kind].index(value)
+
+
+def _mask(kind: str, values: Iterable[str]) -> int:
+    mask = 0
+    for value in values:
+        mask |= tag_bit(kind, value)
+    return mask
+
+
+def is_listed(member: Member, organisation: Organisation | None) -> bool:
+    """Whether a search may list `member`: active as `domain.profiles.is_active` defines it, and visible."""
+    return (
+        member.deleted_at is None
+        and member.email_verified_at is not None
+        and member.search_visible
+        and organisation is not None
+        and bool(member.role)
+        and bool(member.subjects)
+    )
+
+
+def listing_values(
+    member: Member, organisation: Organisation | None, profile: ActivityProfile | None, fields: dict[str, str]
+) -> dict[str, Any] | None:
+    """Return the `member_listing` row of `member` as column values, or None when it must not be listed.
+
+    `fields` is what `index_fields` returns for the same member.
+    """
+    if not is_listed(member, organisation):
+        return None
+    topics = list(member.subjects)
+    profile_country = organisation.country_code
+    period_end = None
+    lengths: list[str] = []
+    ages: list[str] = []
     if profile is not None:
-        tags.add(("country", profile.country_code))
-        tags.update(("topic", value) for value in profile.stem_topics)
-        tags.update(("length", value) for value in profile.activity_lengths)
-        tags.update(("age", value) for value in profile.age_groups)
-        tags.update(("format", value) for value in profile.formats)
-        tags.update(("language", value) for value in profile.languages)
-    return tags
+        topics += profile.stem_topics
+        lengths = profile.activity_lengths
+        ages = profile.age_groups
+        profile_country = profile.country_code
+        if profile.availability:
+            period_end = max(date.fromisoformat(period["until"]) for period in profile.availability)
+    words = {
+        column: " ".join(filter(None, (fields[part] for part in parts))) for column, parts in LISTING_WORDS.items()
+    }
+    return {
+        "member_id": member.id,
+        "side": organisation.kind,
+        "created_at": member.created_at,
+        "period_end": period_end,
+        "country_code": organisation.country_code,
+        "profile_country_code": profile_country,
+        "topics": _mask("topic", topics),
+        "lengths": _mask("length", lengths),
+        "ages": _mask("age", ages),
+        **words,
+    }
 
 
 async def refresh_member(session: AsyncSession, member: Member) -> None:
-    """Rewrite every index row of `member` from its current profile; remove them for an erased member."""
-    member_id = member.id
-    await _delete_rows(session, member_id)
-    if member.deleted_at is not None:
-        return
-
-    organisation = await session.get(Organisation, member.organisation_id) if member.organisation_id else None
-    profile = await session.get(ActivityProfile, member_id)
-
-    await _write_text(session, member_id, index_fields(member, organisation, profile))
-    for kind, value in sorted(profile_tags(member, organisation, profile)):
-        session.add(ProfileTag(member_id=member_id, kind=kind, value=value))
-    if profile is not None:
-        for period in profile.availability:
-            session.add(
-                AvailabilityPeriod(
-                    member_id=member_id,
-                    starts_on=date.fromisoformat(period["from"]),
-                    ends_on=date.fromisoformat(period["until"]),
-                )
-            )
-    await session.flush()
+    """Rewrite every index row of `member` from its current profile; remove them when it must not be listed."""
+    await refresh_members(session, [member])
 
 
 async def refresh_members(session: AsyncSession, members: Sequence[Member]) -> None:
-    """Rewrite the index rows of many members at once, as `refresh_member` does for one.
+    """Rewrite the index rows of many members at once.
 
     Each table is written with one multi-row statement per batch instead of
     several statements per member, which makes bulk loads such as the demo
@@ -124,13 +195,12 @@ async def refresh_members(session: AsyncSession, members: Sequence[Member]) -> N
 
 async def _refresh_batch(session: AsyncSession, members: Sequence[Member]) -> None:
     ids = [member.id for member in members]
-    await session.exec(delete(ProfileTag).where(ProfileTag.member_id.in_(ids)))
+    await session.exec(delete(MemberListing).where(MemberListing.member_id.in_(ids)))
     await session.exec(delete(AvailabilityPeriod).where(AvailabilityPeriod.member_id.in_(ids)))
     key = "rowid" if _is_sqlite(session) else "member_id"
     await session.exec(text(f"DELETE FROM member_search WHERE {key} IN ({', '.join(str(int(i)) for i in ids)})"))
 
-    listed = [member for member in members if member.deleted_at is None]
-    organisation_ids = {member.organisation_id for member in listed if member.organisation_id is not None}
+    organisation_ids = {member.organisation_id for member in members if member.organisation_id is not None}
     organisations = {}
     if organisation_ids:
         found = await session.exec(select(Organisation).where(Organisation.id.in_(organisation_ids)))
@@ -138,47 +208,55 @@ async def _refresh_batch(session: AsyncSession, members: Sequence[Member]) -> No
     found = await session.exec(select(ActivityProfile).where(ActivityProfile.member_id.in_(ids)))
     profiles = {profile.member_id: profile for profile in found}
 
-    texts = []
-    tags = []
-    periods = []
-    for member in listed:
+    rows = index_rows(members, organisations, profiles)
+    if rows.texts:
+        await session.exec(text_insert(session.bind.dialect.name), params=rows.texts)
+    if rows.listings:
+        await session.exec(insert(MemberListing), params=rows.listings)
+    if rows.periods:
+        await session.exec(insert(AvailabilityPeriod), params=rows.periods)
+
+
+@dataclass
+class IndexRows:
+    """The rows of each index table for a set of members, as column values."""
+
+    texts: list[dict[str, Any]] = field(default_factory=list)
+    listings: list[dict[str, Any]] = field(default_factory=list)
+    periods: list[dict[str, Any]] = field(default_factory=list)
+
+
+def index_rows(
+    members: Iterable[Member], organisations: dict[int, Organisation], profiles: dict[int, ActivityProfile]
+) -> IndexRows:
+    """Return the index rows of `members`; members who must not be listed get none."""
+    rows = IndexRows()
+    for member in members:
         organisation = organisations.get(member.organisation_id)
         profile = profiles.get(member.id)
-        texts.append({"id": member.id, **index_fields(member, organisation, profile)})
-        tags += [
-            {"member_id": member.id, "kind": kind, "value": value}
-            for kind, value in sorted(profile_tags(member, organisation, profile))
-        ]
+        fields = index_fields(member, organisation, profile)
+        listing = listing_values(member, organisation, profile, fields)
+        if listing is None:
+            continue
+        rows.texts.append({"id": member.id, **fields, FILTER_COLUMN: filter_words(listing)})
+        rows.listings.append(listing)
         for period in profile.availability if profile is not None else ():
-            periods.append({"member_id": member.id, "starts_on": date.fromisoformat(period["from"]),
-                            "ends_on": date.fromisoformat(period["until"])})
-
-    if texts:
-        await session.exec(_text_insert(session), params=texts)
-    if tags:
-        await session.exec(insert(ProfileTag), params=tags)
-    if periods:
-        await session.exec(insert(AvailabilityPeriod), params=periods)
+            rows.periods.append({
+                "member_id": member.id,
+                "starts_on": date.fromisoformat(period["from"]),
+                "ends_on": date.fromisoformat(period["until"]),
+            })
+    return rows
 
 
-async def _delete_rows(session: AsyncSession, member_id: int) -> None:
-    await session.exec(delete(ProfileTag).where(ProfileTag.member_id == member_id))
-    await session.exec(delete(AvailabilityPeriod).where(AvailabilityPeriod.member_id == member_id))
-    if _is_sqlite(session):
-        await session.exec(text("DELETE FROM member_search WHERE rowid = :id").bindparams(id=member_id))
-    else:
-        await session.exec(text("DELETE FROM member_search WHERE member_id = :id").bindparams(id=member_id))
+def text_insert(dialect_name: str) -> TextClause:
+    """Build the insert of one member's full-text row, with parameters `id` and one per column name.
 
-
-async def _write_text(session: AsyncSession, member_id: int, fields: dict[str, str]) -> None:
-    await session.exec(_text_insert(session).bindparams(id=member_id, **fields))
-
-
-def _text_insert(session: AsyncSession) -> TextClause:
-    """Build the insert of one member's full-text row, with parameters `id` and one per name in FIELDS."""
-    if _is_sqlite(session):
-        columns = ", ".join(FIELDS)
-        values = ", ".join(f":{name}" for name in FIELDS)
+    The column names are FIELDS, and on SQLite also FILTER_COLUMN.
+    """
+    if dialect_name == "sqlite":
+        columns = ", ".join((*FIELDS, FILTER_COLUMN))
+        values = ", ".join(f":{name}" for name in (*FIELDS, FILTER_COLUMN))
         return text(f"INSERT INTO member_search (rowid, {columns}) VALUES (:id, {values})")
     document = " || ".join(f"setweight(to_tsvector('simple', :{name}), '{_PG_WEIGHTS[name]}')" for name in FIELDS)
     return text(f"INSERT INTO member_search (member_id, document) VALUES (:id, {document})")

@@ -50,6 +50,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         lifespan="on",
+        ws_per_message_deflate=settings.websocket_compression,
     )
     return 0
 

@@ -40,6 +40,10 @@ class Settings:
     coordinator_emails: tuple[str, ...] = ()
     environment: str = "development"
     log_level: str = "INFO"
+    # permessage-deflate on WebSockets. Off by default: a map update is a few
+    # hundred bytes, and compressing it once per subscriber costs the server
+    # more time and memory than it saves on the wire (BENCHMARKS.md).
+    websocket_compression: bool = False
     # The front-end build served under /static; None means web/dist in the repository.
     web_build_dir: str | None = None
 
@@ -120,6 +124,7 @@ class Settings:
             log_level=reader.choice(
                 "LOG_LEVEL", defaults.log_level, ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True
             ),
+            websocket_compression=reader.boolean("WEBSOCKET_COMPRESSION", defaults.websocket_compression),
             web_build_dir=reader.optional_text("WEB_BUILD_DIR"),
             session_ttl_hours=reader.integer("SESSION_TTL_HOURS", defaults.session_ttl_hours, minimum=1),
             verification_ttl_hours=reader.integer(
@@ -214,6 +219,16 @@ class _Reader:
             raise SettingsError(f"{name} must be a number, got {raw!r}") from None
         _check_range(name, value, minimum, None)
         return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self._raw(name)
+        if raw is None:
+            return default
+        if raw.lower() in ("true", "1", "yes", "on"):
+            return True
+        if raw.lower() in ("false", "0", "no", "off"):
+            return False
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
     def choice(self, name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
         raw = self._raw(name)

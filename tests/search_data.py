@@ -13,6 +13,7 @@ from domain import profiles
 from domain.services import Services
 from domain.vocabulary import ActivityFormat, ActivityLength, AgeGroup, OrganisationKind, StemTopic
 from persistence import members as member_table
+from persistence import search_index
 from persistence.models import Member
 
 # Members are created this far apart, oldest first, so "newest first" is well defined.
@@ -94,4 +95,6 @@ async def add_member(
         if deleted:
             row.deleted_at = joined
         await member_table.add(session, row)
+        # The index holds the membership date and drops erased members, as erasure does.
+        await search_index.refresh_member(session, row)
     return row

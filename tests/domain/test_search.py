@@ -166,20 +166,37 @@ async def test_search_company_finds_schools(services):
     assert [hit.member.last_name for hit in page.hits] == ["Germain", "Moreau"]
 
 
-async def test_search_name_ranks_above_description(services):
+async def test_search_word_weight_follows_the_part_it_is_found_in(services):
     viewer = await add_member(services, "Claire Moreau", kind="SCHOOL", role="Teacher", subjects=("PHYSICS",))
-    # The older member has the word in the description only, the newer one in the names.
-    await add_member(services, "Ana Silva", role="Engineer", joined_days=2,
+    # Newest first: without weights the order would be the reverse of the expected one.
+    await add_member(services, "Ana Silva", role="Engineer", joined_days=5,
                      profile={"description": "Volta would love this"})
+    await add_member(services, "Bea Costa", role="Engineer", subjects=("ENERGY",), joined_days=4,
+                     profile={"description": "Voltage and current"})
+    await add_member(services, "Cara Lima", role="Volta curator", joined_days=3)
+    await add_member(services, "Dora Reis", role="Engineer", city="Voltana", organisation="Volta Works", joined_days=2)
     await add_member(services, "Alessandro Volta", role="Engineer", joined_days=1)
-    for index in range(4):
-        await add_member(services, f"Other Member{index}", role="Engineer", joined_days=3 + index)
 
     page = await search.search_members(services, viewer, SearchFilter(text="volta"), first=20)
 
-    assert [hit.member.last_name for hit in page.hits] == ["Volta", "Silva"]
-    assert page.hits[0].sort_key.score == 1000
-    assert page.hits[1].sort_key.score < 1000
+    # Names and organisation 8, city and role 4, description 1; the best part counts once.
+    assert [(hit.member.last_name, hit.sort_key.score) for hit in page.hits] == [
+        ("Reis", 8), ("Volta", 8), ("Lima", 4), ("Silva", 1), ("Costa", 1),
+    ]
+
+
+async def test_search_scores_add_up_over_words(services):
+    viewer = await add_member(services, "Claire Moreau", kind="SCHOOL", role="Teacher", subjects=("PHYSICS",))
+    await add_member(services, "Ana Silva", role="Energy engineer", subjects=("ENERGY",), joined_days=2)
+    await add_member(services, "Bea Energy", role="Engineer", subjects=("ENERGY",), joined_days=1)
+    await add_member(services, "Cara Lima", role="Engineer", subjects=("ENERGY", "SPACE"), joined_days=3)
+
+    page = await search.search_members(services, viewer, SearchFilter(text="energy engineer"), first=20)
+
+    # "energy": names 8, role 4, topics 2; "engineer": role 4 for all three.
+    assert [(hit.member.last_name, hit.sort_key.score) for hit in page.hits] == [
+        ("Energy", 12), ("Silva", 8), ("Lima", 6),
+    ]
 
 
 async def test_search_stale_profile_after_current(services):

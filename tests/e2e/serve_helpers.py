@@ -44,10 +44,10 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., tuple[subprocess.Popen[bytes
     started: list[subprocess.Popen[bytes]] = []
 
     def start(
-        broker_url: str, workers: int = 1, database_url: str | None = None
+        broker_url: str, workers: int = 1, database_url: str | None = None, settings: dict[str, str] | None = None
     ) -> tuple[subprocess.Popen[bytes], int]:
         port = free_port()
-        environment = serve_environment(tmp_path, broker_url, database_url)
+        environment = {**serve_environment(tmp_path, broker_url, database_url), **(settings or {})}
         # The service reads the map event log at start-up, so its database must be migrated first.
         subprocess.run([pgbs_command(), "migrate"], env=environment, check=True, capture_output=True, timeout=120)
         with open(tmp_path / f"serve-{port}.log", "wb") as log:

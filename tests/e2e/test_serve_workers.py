@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
+import websockets
 from redis.asyncio import Redis
 
 from tests.e2e.serve_helpers import (
@@ -21,6 +22,21 @@ from tests.e2e.serve_helpers import (
 from tests.persistence.broker_helpers import POSTGRES_URL, REDIS_URL, free_port
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize(("setting", "negotiated"), [(None, None), ("true", "permessage-deflate")])
+async def test_websocket_compression_follows_its_setting(serve, setting, negotiated):
+    settings = {"WEBSOCKET_COMPRESSION": setting} if setting else {}
+    process, port = serve("memory://", settings=settings)
+    await wait_for_health(process, port)
+
+    # The client offers permessage-deflate, as browsers do; the server accepts it only when told to.
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"], open_timeout=START_TIMEOUT
+    ) as socket:
+        extensions = socket.response.headers.get("Sec-WebSocket-Extensions")
+
+    assert (extensions or "").split(";")[0] == (negotiated or "")
 
 
 def test_workers_with_memory_broker_are_rejected(tmp_path):

@@ -23,6 +23,7 @@ DOCUMENTED_DEFAULTS = [
     ("MAIL_FROM", "mail_from", "PGBS <no-reply@localhost>"),
     ("PUBLIC_BASE_URL", "public_base_url", "http://127.0.0.1:8000"),
     ("COORDINATOR_EMAILS", "coordinator_emails", ()),
+    ("WEBSOCKET_COMPRESSION", "websocket_compression", False),
 ]
 
 
@@ -34,6 +35,11 @@ def test_setting_default(variable, attribute, default):
 @pytest.mark.parametrize(("variable", "attribute", "default"), DOCUMENTED_DEFAULTS)
 def test_setting_blank_means_default(variable, attribute, default):
     assert getattr(Settings.from_environ({variable: "  "}), attribute) == default
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("ON", True), ("1", True), ("no", False), ("0", False)])
+def test_websocket_compression_reads_a_flag(value, expected):
+    assert Settings.from_environ({"WEBSOCKET_COMPRESSION": value}).websocket_compression is expected
 
 
 def test_settings_read_every_documented_variable():
@@ -89,6 +95,7 @@ INVALID_VALUES = [
     ("MAIL_POLL_SECONDS", "soon"),
     ("MAIL_MAX_ATTEMPTS", "0"),
     ("LOG_LEVEL", "LOUD"),
+    ("WEBSOCKET_COMPRESSION", "sometimes"),
 ]
 
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from domain.follow_up import run_follow_up
 from persistence import outbox as outbox_table
-from persistence.models import AuthToken, AvailabilityPeriod, Invitation, Member, OutboxMessage, ProfileTag
+from persistence.models import AuthToken, AvailabilityPeriod, Invitation, Member, MemberListing, OutboxMessage
 from schema.node import decode_global_id
 from tests.conftest import count_rows
 from tests.factories import PASSWORD, active_member, insert_activity, latest_token, outbox, register
@@ -300,7 +300,7 @@ async def test_delete_account_erases_personal_data(client, services, pair):
     assert await count_rows(services, "activity_profile") == 0
     assert await count_rows(services, "invitation") == 0
     async with services.database.read() as session:
-        assert (await session.exec(select(ProfileTag).where(ProfileTag.member_id == row.id))).all() == []
+        assert (await session.get(MemberListing, row.id)) is None
         assert (await session.exec(select(AvailabilityPeriod).where(AvailabilityPeriod.member_id == row.id))).all() == []
     assert await count_rows(services, "member_search") == 2  # the two contacts, not the former member
     async with services.database.read() as session:
