@@ -24,6 +24,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from persistence.database import SQLITE_MMAP_BYTES
+
 
 def _key(search_filter: dict | None) -> str:
     return json.dumps(search_filter, sort_keys=True)
@@ -41,6 +43,8 @@ def create_app() -> Starlette:
         connection = getattr(local, "connection", None)
         if connection is None:
             connection = local.connection = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
+            # The service's connection settings, so both read the file alike.
+            connection.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         for sql, parameters in statements:
             connection.execute(sql, parameters).fetchall()
 

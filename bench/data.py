@@ -18,7 +18,7 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy import text
 
-from domain import accounts
+from domain import accounts, follow_up
 from persistence.migrate import upgrade
 from pgbs import demo
 from pgbs.app import build_services
@@ -81,14 +81,29 @@ async def prepare(engine: str, member_count: int) -> str:
         await asyncio.to_thread(upgrade, url)
         if await _revision(url) != before:
             await _analyze(url)
+        await _catch_up_follow_up(url)
         return url
 
     started = time.monotonic()
     await asyncio.to_thread(upgrade, url)
     await demo.seed(Settings(database_url=url), if_empty=True, member_count=member_count)
+    await _catch_up_follow_up(url)
     await _mark_complete(url)
     logger.info("generated %s with %d members in %.0f s", engine, member_count, time.monotonic() - started)
     return url
+
+
+async def _catch_up_follow_up(url: str) -> None:
+    """Send the reminders and expire the requests that are due, as the running service would have done.
+
+    Otherwise the first server started on the data does that work while it is
+    being measured: thousands of the demo's requests are older than a week.
+    """
+    services = build_services(Settings(database_url=url))
+    try:
+        await follow_up.run_follow_up(services)
+    finally:
+        await services.database.dispose()
 
 
 async def vacuum(url: str) -> None:

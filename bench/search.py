@@ -22,7 +22,7 @@ from starlette.requests import Request
 
 from bench import common, data
 from domain import accounts
-from persistence.database import SQLITE_CACHE_KIB, SQLITE_MMAP_BYTES
+from persistence.database import SQLITE_MMAP_BYTES
 from pgbs.app import build_services
 from pgbs.settings import Settings
 from resolvers.loaders import Loaders
@@ -92,7 +92,6 @@ class BareSqlite:
         # The service's own connection settings, so both read the file alike.
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
-        self.connection.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
     async def run(self, statements: list[Statement]) -> int:
         rows = 0

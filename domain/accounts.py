@@ -195,11 +195,11 @@ async def authenticate(services: Services, token: str) -> Member | None:
     """Return the member a bearer token signs in, or None when it is unknown, revoked or expired."""
     now = services.clock.now()
     async with services.database.read() as session:
-        found = await member_table.find_token(session, digest(token), SESSION)
-        if found is None or found.used_at is not None or found.expires_at <= now:
-            return None
-        member = await member_table.get_member(session, found.member_id)
-    if member is None or member.deleted_at is not None:
+        found = await member_table.find_token_with_member(session, digest(token), SESSION)
+    if found is None:
+        return None
+    session_token, member = found
+    if session_token.used_at is not None or session_token.expires_at <= now or member.deleted_at is not None:
         return None
     return member
 

@@ -15,18 +15,17 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from domain import preferences
 from domain.erasure import purge_delivered_mail
 from domain.services import Services
-from persistence import contact_requests as request_table
 from persistence import data_rights as rights_table
 from persistence import members as member_table
 from persistence.models import ContactRequest, Member
 
 logger = logging.getLogger(__name__)
 
-PENDING = "PENDING"
-EXPIRED = "EXPIRED"
 # Requests changed per transaction, so a long backlog never holds the write lock for long.
 BATCH_SIZE = 200
 
@@ -87,15 +86,20 @@ async def _expire_overdue(services: Services) -> int:
 
 
 async def _expire_batch(services: Services, deadline: datetime) -> int:
-    """Expire one batch of overdue requests in one transaction; return how many expired."""
+    """Expire one batch of overdue requests in one transaction; return how many expired.
+
+    The transaction runs a few statements whatever the batch size, so it holds
+    SQLite's write lock only briefly while the service is busy.
+    """
     settings = services.settings
-    count = 0
     async with services.database.write() as session:
-        for request in await rights_table.pending_created_before(session, deadline, limit=BATCH_SIZE):
-            if not await request_table.change_status(session, request.id, PENDING, status=EXPIRED):
-                continue
-            count += 1
-            members = await member_table.get_members(session, [request.sender_id, request.recipient_id])
+        overdue = await rights_table.pending_created_before(session, deadline, limit=BATCH_SIZE)
+        if not overdue:
+            return 0
+        expired_ids = await rights_table.expire_pending(session, [request.id for request in overdue])
+        expired = [request for request in overdue if request.id in expired_ids]
+        members = await _members_of(session, expired)
+        for request in expired:
             sender, recipient = members.get(request.sender_id), members.get(request.recipient_id)
             if sender is None or sender.deleted_at is not None or recipient is None:
                 continue
@@ -113,7 +117,7 @@ async def _expire_batch(services: Services, deadline: datetime) -> int:
                     "link": f"{settings.public_base_url}/search",
                 },
             )
-    return count
+    return len(expired)
 
 
 async def _remind_waiting(services: Services) -> int:
@@ -127,15 +131,19 @@ async def _remind_waiting(services: Services) -> int:
 
 
 async def _remind_batch(services: Services, due: datetime, now: datetime) -> int:
-    """Remind the recipients of one batch of waiting requests in one transaction; return how many."""
+    """Remind the recipients of one batch of waiting requests in one transaction; return how many.
+
+    Like `_expire_batch`, it runs a few statements whatever the batch size.
+    """
     settings = services.settings
-    count = 0
     async with services.database.write() as session:
-        for request in await rights_table.pending_created_before(session, due, not_reminded=True, limit=BATCH_SIZE):
-            if not await rights_table.mark_reminded(session, request.id, now):
-                continue
-            count += 1
-            members = await member_table.get_members(session, [request.sender_id, request.recipient_id])
+        waiting = await rights_table.pending_created_before(session, due, not_reminded=True, limit=BATCH_SIZE)
+        if not waiting:
+            return 0
+        reminded_ids = await rights_table.mark_reminded(session, [request.id for request in waiting], now)
+        reminded = [request for request in waiting if request.id in reminded_ids]
+        members = await _members_of(session, reminded)
+        for request in reminded:
             sender, recipient = members.get(request.sender_id), members.get(request.recipient_id)
             if recipient is None or recipient.deleted_at is not None or sender is None:
                 continue
@@ -155,4 +163,10 @@ async def _remind_batch(services: Services, due: datetime, now: datetime) -> int
                     "link": _request_link(services, request),
                 },
             )
-    return count
+    return len(reminded)
+
+
+async def _members_of(session: AsyncSession, requests: list[ContactRequest]) -> dict[int, Member]:
+    """Read the senders and recipients of `requests` with one statement."""
+    ids = {request.sender_id for request in requests} | {request.recipient_id for request in requests}
+    return await member_table.get_members(session, ids)

@@ -20,6 +20,7 @@ from persistence.models import (
 )
 
 PENDING = "PENDING"
+EXPIRED = "EXPIRED"
 
 
 async def requests_of(session: AsyncSession, member_id: int) -> Sequence[ContactRequest]:
@@ -136,14 +137,33 @@ async def pending_created_before(
     return result.all()
 
 
-async def mark_reminded(session: AsyncSession, request_id: int, now: datetime) -> bool:
-    """Record the reminder unless another pass did it first or the request is no longer pending."""
+async def mark_reminded(session: AsyncSession, request_ids: Sequence[int], now: datetime) -> set[int]:
+    """Record the reminder of each request unless another pass did it first or it is no longer pending.
+
+    Returns the ids of the requests marked, by one statement whatever their number.
+    """
     result = await session.exec(
         update(ContactRequest)
-        .where(ContactRequest.id == request_id, ContactRequest.status == PENDING, ContactRequest.reminded_at.is_(None))
+        .where(
+            ContactRequest.id.in_(request_ids),
+            ContactRequest.status == PENDING,
+            ContactRequest.reminded_at.is_(None),
+        )
         .values(reminded_at=now)
+        .returning(ContactRequest.id)
     )
-    return result.rowcount == 1
+    return set(result.scalars().all())
+
+
+async def expire_pending(session: AsyncSession, request_ids: Sequence[int]) -> set[int]:
+    """Expire each request that is still pending; return the ids of those expired, by one statement."""
+    result = await session.exec(
+        update(ContactRequest)
+        .where(ContactRequest.id.in_(request_ids), ContactRequest.status == PENDING)
+        .values(status=EXPIRED)
+        .returning(ContactRequest.id)
+    )
+    return set(result.scalars().all())
 
 
 # Calendar feeds.

@@ -23,12 +23,11 @@ logger = logging.getLogger(__name__)
 
 # How long an SQLite writer waits for the write lock before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-# A search reads index rows scattered over the file. SQLite's default page
-# cache of 2 MB per connection then rereads most pages through a system call
-# each; memory-mapped reads share the operating system's cache between
-# connections instead, and a larger cache keeps hot pages in the process.
+# A search reads index rows scattered over the file, which SQLite's page cache
+# of 2 MB per connection mostly rereads through a system call each. Reads
+# through a memory map use the operating system's cache, shared by every
+# connection, instead. The size bounds the mapped part of the file.
 SQLITE_MMAP_BYTES = 1 << 30
-SQLITE_CACHE_KIB = 32 * 1024
 
 _IMMEDIATE = "pgbs_sqlite_immediate"
 AFTER_COMMIT = "pgbs_after_commit"
@@ -115,7 +114,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
-        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -70,6 +70,18 @@ async def find_token(session: AsyncSession, token_hash: str, purpose: str) -> Au
     return result.first()
 
 
+async def find_token_with_member(
+    session: AsyncSession, token_hash: str, purpose: str
+) -> tuple[AuthToken, Member] | None:
+    """Return a token and its member, read by one statement, as every authenticated request does."""
+    result = await session.exec(
+        select(AuthToken, Member)
+        .join(Member, Member.id == AuthToken.member_id)
+        .where(AuthToken.token_hash == token_hash, AuthToken.purpose == purpose)
+    )
+    return result.first()
+
+
 async def use_token(session: AsyncSession, token_id: int, now: datetime) -> bool:
     """Mark a single-use token used; False when another request used it first."""
     result = await session.exec(
