@@ -206,7 +206,7 @@ class GraphQLOverHTTP(GraphQL):
             raise RequestRejected(400, "BAD_REQUEST", f"The request body is not valid JSON: {error}.") from None
 
     async def execute_single(self, request: Request, request_adapter: Any, **arguments: Any) -> ExecutionResult:
-        # TODO: operations sent over WebSocket do not pass through here and have no execution timeout.
+        # Queries and mutations sent over the WebSocket get the same timeout in `pgbs.shared_subscriptions`.
         timeout = self.settings.execution_timeout_seconds
         try:
             async with asyncio.timeout(timeout):

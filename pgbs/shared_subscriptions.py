@@ -63,6 +63,27 @@ def _is_shareable_document(query: str, operation_name: str | None) -> bool:
     return not any(argument.name.value in PER_SUBSCRIBER_ARGUMENTS for argument in root.arguments or ())
 
 
+@lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+def _runs_once(query: str, operation_name: str | None) -> bool:
+    """Return whether the document's operation is a query or a mutation: one result, unlike a subscription.
+
+    A document that does not parse, or names no single operation, is left to
+    the normal pipeline, which reports why.
+    """
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    operations = [
+        definition for definition in document.definitions if isinstance(definition, OperationDefinitionNode)
+    ]
+    if operation_name is not None:
+        operations = [
+            operation for operation in operations if operation.name and operation.name.value == operation_name
+        ]
+    return len(operations) == 1 and operations[0].operation != OperationType.SUBSCRIPTION
+
+
 def shared_stream_key(query: str, variables: dict[str, Any] | None, operation_name: str | None) -> str | None:
     """Return the key of the shared stream an operation can join, or None when it must run on its own."""
     if not isinstance(query, str) or not _is_shareable_document(query, operation_name):
@@ -187,7 +208,10 @@ class SharedStreamHandler(BaseGraphQLTransportWSHandler):
         streams: SharedStreams | None = getattr(self.view, "shared_streams", None)
         key = shared_stream_key(operation.query, operation.variables, operation.operation_name)
         if streams is None or key is None:
-            await super().run_operation(operation)
+            if _runs_once(operation.query, operation.operation_name):
+                await self._run_within_timeout(operation)
+            else:
+                await super().run_operation(operation)
             return
 
         kind, payload = await streams.follow(key, self, operation)
@@ -197,4 +221,19 @@ class SharedStreamHandler(BaseGraphQLTransportWSHandler):
             if kind == "error":
                 await operation.send_operation_message({"id": operation.id, "type": "error", "payload": payload})
             else:
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+
+    async def _run_within_timeout(self, operation: Operation) -> None:
+        """Run a query or mutation sent over the WebSocket with the execution timeout of HTTP requests."""
+        timeout = self.view.settings.execution_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                await super().run_operation(operation)
+        except TimeoutError:
+            name = operation.operation_name or "anonymous"
+            logger.warning("operation %s over WebSocket timed out after %s seconds", name, timeout)
+            message = f"The operation did not finish within {timeout:g} seconds and was stopped."
+            error = GraphQLError(message, extensions={"code": "TIMEOUT"})
+            with contextlib.suppress(Exception):
+                await operation.send_next(ExecutionResult(data=None, errors=[error]))
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
