@@ -97,10 +97,8 @@ async def _expire_batch(services: Services, deadline: datetime) -> int:
         if not overdue:
             return 0
         expired_ids = await rights_table.expire_pending(session, [request.id for request in overdue])
-        expired = [request for request in overdue if request.id in expired_ids]
-        members = await _members_of(session, expired)
-        for request in expired:
-            sender, recipient = members.get(request.sender_id), members.get(request.recipient_id)
+        expired = await _with_members(session, overdue, expired_ids)
+        for _request, sender, recipient in expired:
             if sender is None or sender.deleted_at is not None or recipient is None:
                 continue
             if not preferences.accepts_email(sender, preferences.NOTIFICATIONS):
@@ -141,10 +139,8 @@ async def _remind_batch(services: Services, due: datetime, now: datetime) -> int
         if not waiting:
             return 0
         reminded_ids = await rights_table.mark_reminded(session, [request.id for request in waiting], now)
-        reminded = [request for request in waiting if request.id in reminded_ids]
-        members = await _members_of(session, reminded)
-        for request in reminded:
-            sender, recipient = members.get(request.sender_id), members.get(request.recipient_id)
+        reminded = await _with_members(session, waiting, reminded_ids)
+        for request, sender, recipient in reminded:
             if recipient is None or recipient.deleted_at is not None or sender is None:
                 continue
             if not preferences.accepts_email(recipient, preferences.REMINDERS):
@@ -166,7 +162,11 @@ async def _remind_batch(services: Services, due: datetime, now: datetime) -> int
     return len(reminded)
 
 
-async def _members_of(session: AsyncSession, requests: list[ContactRequest]) -> dict[int, Member]:
-    """Read the senders and recipients of `requests` with one statement."""
-    ids = {request.sender_id for request in requests} | {request.recipient_id for request in requests}
-    return await member_table.get_members(session, ids)
+async def _with_members(
+    session: AsyncSession, requests: list[ContactRequest], changed_ids: set[int]
+) -> list[tuple[ContactRequest, Member | None, Member | None]]:
+    """Return each of `requests` whose id is in `changed_ids` with its sender and recipient, read by one statement."""
+    changed = [request for request in requests if request.id in changed_ids]
+    ids = {request.sender_id for request in changed} | {request.recipient_id for request in changed}
+    members = await member_table.get_members(session, ids)
+    return [(request, members.get(request.sender_id), members.get(request.recipient_id)) for request in changed]

@@ -72,7 +72,7 @@ def exchanges_from(viewer_id: int, owner_ids: Iterable[int], rows: Iterable[Any]
 
 
 def exchange_conditions(viewer_id: int | ColumnElement, owner_id: ColumnElement) -> tuple[ColumnElement, ColumnElement]:
-    """Return `exchanges_with`'s two answers as conditions on a column of owner ids, for one statement per page."""
+    """Return `exchanges_with`'s two results as conditions on a column of owner ids, for one statement per page."""
     sent = exists().where(ContactRequest.sender_id == owner_id, ContactRequest.recipient_id == viewer_id)
     accepted = exists().where(
         ContactRequest.sender_id == viewer_id,
@@ -83,7 +83,7 @@ def exchange_conditions(viewer_id: int | ColumnElement, owner_id: ColumnElement)
 
 
 def latest_request_id(viewer_id: int | ColumnElement, other_id: ColumnElement) -> ColumnElement:
-    """The id of the latest request between the viewer and a column of member ids, either direction, or null."""
+    """Return the id of the latest request between the viewer and a column of member ids, either direction, or null."""
     return (
         select(func.max(ContactRequest.id))
         .where(

@@ -1,7 +1,7 @@
 """The member search query on SQLite (FTS5) and PostgreSQL (tsvector with GIN).
 
 `domain.search` describes the sort key and each of its parts. The full-text
-index only finds the candidates; everything else a search filters and ranks
+index only finds the candidates. Everything else a search filters and ranks
 on is read from the candidate's `member_listing` row, one row per candidate.
 Text relevance counts, for each word, the weight of the most important part
 of the profile containing a word that starts with it, from the listing's word
@@ -29,8 +29,8 @@ from persistence.models import ActivityProfile, AvailabilityPeriod, ContactReque
 from persistence.search_index import FIELDS, FILTER_COLUMN, MASK_COLUMNS, filter_word, tag_bit
 
 # The weight of a word by the part of the profile it is found in: names and
-# organisation, city and role, subjects and topics, and the description, which
-# is the only part left when the word matched but none of the others contains it.
+# organisation, city and role, subjects and topics. A word that matched but is
+# in none of these parts is in the description.
 WORD_WEIGHTS = (("words_first", 8), ("words_second", 4), ("words_third", 2))
 DESCRIPTION_WEIGHT = 1
 
@@ -64,7 +64,7 @@ class Found:
     organisation: Organisation | None
     activity_profile: ActivityProfile | None
     latest_request: ContactRequest | None  # the latest between the viewer and the member
-    exchange: tuple[bool, bool]  # as `contact_requests.exchanges_with` answers for the member
+    exchange: tuple[bool, bool]  # as `contact_requests.exchanges_with` returns for the member
     sort_key: SortKey
 
 
@@ -127,7 +127,7 @@ def _shape(session: AsyncSession, other_side: Mapping[str, str], criteria: Searc
 def _parameters(
     shape: _Shape, viewer_organisation_id: int, viewer_id: int, criteria: SearchCriteria
 ) -> dict[str, object]:
-    """The values of the bound parameters of a statement of `shape`."""
+    """Return the values of the bound parameters of a statement of `shape`."""
     values: dict[str, object] = {"viewer_organisation_id": viewer_organisation_id, "viewer_id": viewer_id}
     if criteria.words:
         values["expression"] = fts5_expression(criteria) if shape.sqlite else tsquery(criteria.words)
@@ -146,8 +146,8 @@ def _parameters(
 def _text_matches(shape: _Shape) -> Subquery:
     """Select the ids of the members whose index entry contains every word.
 
-    On SQLite the entry must also hold the side and a value of each list
-    filter, so that the full-text index alone narrows the candidates; the
+    On SQLite the entry must also contain the side and a value of each list
+    filter, so that the full-text index alone narrows the candidates. The
     listing conditions check the same again.
     """
     if shape.sqlite:
@@ -165,7 +165,7 @@ def _text_matches(shape: _Shape) -> Subquery:
 
 
 def _side(shape: _Shape) -> ColumnElement:
-    """The side the viewer searches, from the kind of the viewer's organisation."""
+    """Return the side the viewer searches, from the kind of the viewer's organisation."""
     organisation_id = bindparam("viewer_organisation_id", type_=Integer)
     kind = select(Organisation.kind).where(Organisation.id == organisation_id).scalar_subquery()
     return case(*((kind == own, other) for own, other in shape.other_side))
@@ -235,9 +235,9 @@ def _matching(shape: _Shape, *columns: ColumnElement) -> Select:
 
 def _word_score(shape: _Shape, index: int) -> ColumnElement:
     """Return the weight of the most important part of the profile containing a word that starts with word `index`."""
-    # The word columns hold words separated by single spaces, so a word starts
-    # with `word` exactly when " " + word occurs in " " + the column; the
-    # parameter contains " " + word.
+    # The word columns contain words separated by single spaces, so a word
+    # starts with `word` exactly when " " + word occurs in " " + the column.
+    # The parameter contains " " + word.
     position = func.instr if shape.sqlite else func.strpos
     needle = bindparam(f"word_{index}", type_=String)
     return case(
@@ -255,8 +255,8 @@ def _ranked(shape: _Shape) -> Subquery:
 
     matches: ColumnElement = literal(0)
     for kind, count in shape.tags:
-        for held in _has_values(kind, count):
-            matches = matches + case((held, 1), else_=0)
+        for has_value in _has_values(kind, count):
+            matches = matches + case((has_value, 1), else_=0)
 
     stale = case((MemberListing.period_end < bindparam("today", type_=Date), 1), else_=0)
     return _matching(
@@ -295,7 +295,7 @@ _LatestRequest = aliased(ContactRequest, name="latest_request")
 
 @lru_cache(maxsize=256)
 def _page_statement(shape: _Shape) -> Select:
-    """The statement of one page of results, with each member's rows beside it."""
+    """Build the statement of one page of results, with each member's rows beside it."""
     ranked = _ranked(shape)
     page = select(ranked)
     if shape.after:

@@ -128,7 +128,7 @@ def _mask(kind: str, values: Iterable[str]) -> int:
 
 
 def is_listed(member: Member, organisation: Organisation | None) -> bool:
-    """Whether a search may list `member`: active as `domain.profiles.is_active` defines it, and visible."""
+    """Return whether a search may list `member`: active as `domain.profiles.is_active` defines it, and visible."""
     return (
         member.deleted_at is None
         and member.email_verified_at is not None

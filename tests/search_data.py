@@ -95,6 +95,6 @@ async def add_member(
         if deleted:
             row.deleted_at = joined
         await member_table.add(session, row)
-        # The index holds the membership date and drops erased members, as erasure does.
+        # The index contains the membership date and drops erased members, as erasure does.
         await search_index.refresh_member(session, row)
     return row

@@ -166,7 +166,7 @@ async def test_search_company_finds_schools(services):
     assert [hit.member.last_name for hit in page.hits] == ["Germain", "Moreau"]
 
 
-async def test_search_word_weight_follows_the_part_it_is_found_in(services):
+async def test_search_word_weight_by_part(services):
     viewer = await add_member(services, "Claire Moreau", kind="SCHOOL", role="Teacher", subjects=("PHYSICS",))
     # Newest first: without weights the order would be the reverse of the expected one.
     await add_member(services, "Ana Silva", role="Engineer", joined_days=5,

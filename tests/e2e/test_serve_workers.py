@@ -30,7 +30,7 @@ async def test_websocket_compression_follows_its_setting(serve, setting, negotia
     process, port = serve("memory://", settings=settings)
     await wait_for_health(process, port)
 
-    # The client offers permessage-deflate, as browsers do; the server accepts it only when told to.
+    # The client offers permessage-deflate, as browsers do. The server accepts it only when the setting is on.
     async with websockets.connect(
         f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"], open_timeout=START_TIMEOUT
     ) as socket:
