@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.execution import PlainFieldExecutor
 from schema.extensions import (
     CachedParser,
     CachedValidation,
@@ -79,6 +80,7 @@ def build_schema() -> strawberry.Schema:
         query=query,
         mutation=mutation,
         subscription=subscription,
+        execution_context_class=PlainFieldExecutor,
         extensions=[
             MaskUnexpectedErrors,
             # Limits come before the caches, so an oversized document is rejected before it is validated.

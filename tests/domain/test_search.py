@@ -157,6 +157,29 @@ async def test_search_availability_overlap(services, starts, ends, expected):
     assert [hit.member.last_name for hit in page.hits] == expected
 
 
+# Searches counted from the full-text index (text, list filters) and from the listing (none, availability).
+COUNTED_SEARCHES = {
+    "text": lambda services: SearchFilter(text="phys"),
+    "list filters": lambda services: SearchFilter(country_codes=["PL", "HR"]),
+    "no filter": lambda services: None,
+    "availability": lambda services: SearchFilter(text="phys", available_from=days(services, -400)),
+}
+
+
+@pytest.mark.parametrize("make_filter", COUNTED_SEARCHES.values(), ids=COUNTED_SEARCHES.keys())
+async def test_search_page_after_the_last_still_counts_every_member(services, make_filter):
+    viewer = await campaign(services)
+    search_filter = make_filter(services)
+    whole = await search.search_members(services, viewer, search_filter, first=20)
+
+    after_last = await search.search_members(
+        services, viewer, search_filter, first=20, after=whole.hits[-1].sort_key
+    )
+
+    assert after_last.hits == []
+    assert after_last.total_count == whole.total_count == len(whole.hits) >= 2
+
+
 async def test_search_company_finds_schools(services):
     await campaign(services)
     company = await add_member(services, "Grace Hopper", role="Engineer", joined_days=20)

@@ -1,0 +1,180 @@
+"""PlainFieldExecutor returns the same result for every query as graphql-core's own executor.
+
+Each query runs twice on one small schema, once with Strawberry's executor
+and once with ours, and the two results (data, errors, paths) must be equal.
+The schema mixes plain fields with resolvers, async resolvers, arguments,
+enums, nested lists, nulls and wrong values, so both paths are taken.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import pytest
+import strawberry
+
+from schema import build_schema
+from schema.execution import PlainFieldExecutor, plain_completer
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+    CRIMSON = "crimson"
+
+
+@strawberry.type
+class Leaf:
+    label: str
+    colours: list[Colour]
+
+
+@strawberry.type
+class Item:
+    name: str
+    note: str | None
+    count: int
+    colour: Colour
+    colours: list[Colour]
+    grid: list[list[int | None]]
+    must: str
+    leaves: list[Leaf]
+    tags: list[str] = field(default_factory=list)
+
+    @strawberry.field
+    def shout(self, suffix: str = "!") -> str:
+        return self.name.upper() + suffix
+
+    @strawberry.field
+    async def later(self) -> str:
+        return f"{self.name} later"
+
+    @strawberry.field
+    def failing(self) -> str | None:
+        raise ValueError("this resolver fails")
+
+
+@dataclass
+class BadItem:
+    """An object whose plain fields hold values of the wrong kind for their GraphQL type."""
+
+    name: object = None
+    note: object = None
+    count: object = "many"
+    colour: object = "purple"
+    colours: object = "RED"
+    grid: object = field(default_factory=lambda: [[1, "x"]])
+    must: object = None
+    leaves: object = field(default_factory=list)
+    tags: object = field(default_factory=lambda: [None])
+
+
+def _item(name: str = "alpha") -> Item:
+    return Item(
+        name=name, note=None, count=3, colour=Colour.CRIMSON, colours=[Colour.RED, Colour.GREEN],
+        grid=[[1, None], [2]], must="yes", leaves=[Leaf(label="l1", colours=[Colour.GREEN])], tags=["a", "b"],
+    )
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def item(self) -> Item:
+        return _item()
+
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return [_item("alpha"), _item("beta")]
+
+    @strawberry.field
+    def bad(self) -> Item | None:
+        return BadItem()  # type: ignore[return-value]
+
+    @strawberry.field
+    def bad_list(self) -> list[Item | None]:
+        return [_item(), BadItem()]  # type: ignore[list-item]
+
+
+def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    return strawberry.Schema(query=Query), strawberry.Schema(query=Query, execution_context_class=PlainFieldExecutor)
+
+
+QUERIES = [
+    "{ item { name note count colour colours grid must tags } }",
+    "{ items { name colours leaves { label colours } } }",
+    # Aliases, resolvers and plain fields interleaved: the keys keep the query's order.
+    "{ item { b: count shout a: name later other: shout(suffix: '?') name colour } }".replace("'", '"'),
+    "{ item { name failing count } }",
+    "query ($yes: Boolean!) { item { name @include(if: $yes) count @skip(if: $yes) note } }",
+    "{ item { name name n2: name } }",
+    "{ item { ...F count } } fragment F on Item { name colours }",
+    "{ item { __typename name } }",
+    # Wrong values: the errors and their paths must be graphql-core's.
+    "{ bad { note } }",
+    "{ bad { name } }",
+    "{ bad { must } }",
+    "{ bad { count } }",
+    "{ bad { colour } }",
+    "{ bad { colours } }",
+    "{ bad { grid } }",
+    "{ bad { tags } }",
+    "{ badList { name must tags } }",
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_results_equal_graphql_cores(query):
+    general, plain = _schemas()
+
+    expected = await general.execute(query, variable_values={"yes": True})
+    actual = await plain.execute(query, variable_values={"yes": True})
+
+    assert actual.data == expected.data
+    assert list(_keys(actual.data)) == list(_keys(expected.data))
+    assert [(error.message, error.path) for error in actual.errors or ()] == [
+        (error.message, error.path) for error in expected.errors or ()
+    ]
+
+
+def _keys(value):
+    """Every key of a result in order, depth first."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
+
+
+def test_only_fields_without_resolvers_or_arguments_are_plain():
+    graphql_schema = strawberry.Schema(query=Query)._schema
+    fields = graphql_schema.type_map["Item"].fields
+
+    plain = {name for name, item_field in fields.items() if plain_completer(item_field) is not None}
+
+    # Lists of objects (leaves) take graphql-core's path, as do resolvers.
+    assert plain == {"name", "note", "count", "colour", "colours", "grid", "must", "tags"}
+
+
+async def test_plain_fields_skip_the_resolve_info():
+    """The point of the executor: a plain field is completed without graphql-core's resolve info."""
+    built = []
+
+    class CountingExecutor(PlainFieldExecutor):
+        def build_resolve_info(self, field_def, field_nodes, parent_type, path):
+            built.append(f"{parent_type.name}.{field_nodes[0].name.value}")
+            return super().build_resolve_info(field_def, field_nodes, parent_type, path)
+
+    schema = strawberry.Schema(query=Query, execution_context_class=CountingExecutor)
+
+    result = await schema.execute("{ item { name count colours shout later } }")
+
+    assert result.errors is None
+    assert built == ["Query.item", "Item.shout", "Item.later"]
+
+
+def test_service_schema_uses_executor():
+    assert build_schema().execution_context_class is PlainFieldExecutor
