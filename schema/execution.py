@@ -13,14 +13,24 @@ field from its type. Anything unusual (arguments, directives, a value of the
 wrong kind, a null in a non-null position, an error) goes to graphql-core's
 own path, which computes the field again and reports it exactly as before.
 Reading a plain field has no side effect, so computing it twice is safe.
+
+A field with a resolver is plain too when `direct_reader` attaches a
+function that returns its value without the resolver, for sources that
+carry the value already (a `User` built from a search page carries its
+organisation, activity profile and contact request). The executor then
+completes an object value by running its subfields, as graphql-core does
+after a resolver call, and reports errors in them the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from enum import Enum
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     GraphQLEnumType,
@@ -31,9 +41,10 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     Undefined,
+    get_nullable_type,
     is_leaf_type,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
@@ -111,48 +122,98 @@ def _completer(return_type: GraphQLOutputType) -> Completer | None:
     return None
 
 
-def _reader(field: GraphQLField) -> Completer | None:
-    """Return how to read `field` from its source, or None when it has a resolver of its own."""
-    resolve = field.resolve
-    # Strawberry marks the resolver it gives a field with no resolver, permission or extension.
-    if resolve is None or not getattr(resolve, "_is_default", False) or field.args:
+class _NotPreloaded:
+    def __repr__(self) -> str:
+        return "NOT_PRELOADED"
+
+
+# The value a direct reader returns when only the field's resolver can compute the value.
+NOT_PRELOADED: Any = _NotPreloaded()
+
+Reader = Callable[[Any, Any], Any]  # (source, context) -> value, or NOT_PRELOADED
+_READER_ATTRIBUTE = "direct_reader"
+
+ResolverFunction = TypeVar("ResolverFunction", bound=Callable[..., Any])
+
+
+def direct_reader(read: Reader) -> Callable[[ResolverFunction], ResolverFunction]:
+    """Attach `read` to a resolver function, below `@strawberry.field`.
+
+    PlainFieldExecutor calls `read(source, context)` in place of the resolver
+    and completes the value as graphql-core would. When it returns
+    NOT_PRELOADED, the resolver runs as usual, so `read` must return what the
+    resolver would. It saves Strawberry's resolver call and graphql-core's
+    resolve info for values a source carries already.
+    """
+
+    def attach(resolver: ResolverFunction) -> ResolverFunction:
+        setattr(resolver, _READER_ATTRIBUTE, read)
+        return resolver
+
+    return attach
+
+
+def _reader(field: GraphQLField) -> Reader | None:
+    """Return how to read `field` without its resolver, or None when only the resolver can."""
+    if field.args:
         return None
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    resolve = field.resolve
+    if definition is not None and definition.base_resolver is not None:
+        read = getattr(definition.base_resolver.wrapped_func, _READER_ATTRIBUTE, None)
+        # Field extensions and permissions run in Strawberry's resolver call, so they rule out a reader.
+        return read if not definition.extensions else None
+    # Strawberry marks the resolver it gives a field with no resolver, permission or extension.
+    if resolve is None or not getattr(resolve, "_is_default", False):
+        return None
     if definition is not None and definition.default_resolver is getattr:
         # What Strawberry's resolver does, without its two calls in between.
-        return attrgetter(definition.python_name)
-    return resolve
+        read_attribute = attrgetter(definition.python_name)
+        return lambda source, _context: read_attribute(source)
+    return lambda source, _context: resolve(source)
 
 
-def _plain_completer(field: GraphQLField) -> Completer | None:
-    """Return how to read and complete `field` at once, or None when it is not plain."""
+@dataclass(frozen=True)
+class PlainField:
+    """A field that PlainFieldExecutor reads and completes itself: its reader and its completion."""
+
+    field: GraphQLField
+    read: Reader
+    complete: Completer | None  # for scalars, enums and lists of them
+    object_type: GraphQLObjectType | None  # for an object, completed by graphql-core's subfield execution
+
+
+def _plain_field(field: GraphQLField) -> PlainField | None:
     read = _reader(field)
-    complete = _completer(field.type) if read is not None else None
-    if complete is None:
+    if read is None:
         return None
+    complete = _completer(field.type)
+    if complete is not None:
+        return PlainField(field, read, complete, None)
+    object_type = get_nullable_type(field.type)
+    # A null for a non-null object, a list of objects and an abstract type take graphql-core's path.
+    if isinstance(object_type, GraphQLObjectType) and object_type is field.type:
+        return PlainField(field, read, None, object_type)
+    return None
 
-    def read_and_complete(source: Any) -> Any:
-        return complete(read(source))
 
-    return read_and_complete
-
-
-# Keyed by id(field), with the field kept alive beside its completer, because
+# Keyed by id(field), with the field kept alive in its entry, because
 # graphql-core's fields define equality and so cannot be dictionary keys. The
 # schema is built once per process, so this has one entry per field.
-_completers: dict[int, tuple[GraphQLField, Completer | None]] = {}
+_plain: dict[int, tuple[GraphQLField, PlainField | None]] = {}
 
 
-def plain_completer(field: GraphQLField) -> Completer | None:
-    entry = _completers.get(id(field))
+def plain_field(field: GraphQLField) -> PlainField | None:
+    """Return how to read and complete `field` without graphql-core's general path, or None."""
+    entry = _plain.get(id(field))
     if entry is None or entry[0] is not field:
-        entry = (field, _plain_completer(field))
-        _completers[id(field)] = entry
+        entry = (field, _plain_field(field))
+        _plain[id(field)] = entry
     return entry[1]
 
 
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor, with the plain fields of each selection completed by `plain_completer`."""
+    """Strawberry's executor, with the plain fields of each selection completed by `plain_field`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -161,10 +222,10 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         self._plain_fields_allowed = middleware is None or not middleware.middlewares
         # graphql-core collects each selection once per request and type, so
         # the plain fields of a selection are found once, not once per object.
-        self._plain_fields: dict[int, tuple[GroupedFieldSet, dict[str, Completer]]] = {}
+        self._plain_fields: dict[int, tuple[GroupedFieldSet, dict[str, PlainField]]] = {}
 
-    def plain_fields(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> dict[str, Completer]:
-        """Return the completer of each plain field of a selection, by response name."""
+    def plain_fields(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> dict[str, PlainField]:
+        """Return the plain fields of a selection, by response name."""
         entry = self._plain_fields.get(id(fields))
         if entry is None or entry[0] is not fields:
             plain = {}
@@ -174,9 +235,9 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                 # One node without arguments or directives: @stream and @defer need the general path.
                 if len(field_details_list) != 1 or field is None or node.arguments or node.directives:
                     continue
-                complete = plain_completer(field)
-                if complete is not None:
-                    plain[response_name] = complete
+                found = plain_field(field)
+                if found is not None:
+                    plain[response_name] = found
             # The selection is kept with its entry, so its id is not reused during the request.
             entry = (fields, plain)
             self._plain_fields[id(fields)] = entry
@@ -194,24 +255,86 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         if not plain:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
 
+        context = self.context_value
         values: dict[str, Any] = {}
+        awaiting: list[str] = []
         others: GroupedFieldSet = {}
-        for response_name, field_details_list in grouped_field_set.items():
-            complete = plain.get(response_name)
-            if complete is not None:
-                try:
-                    values[response_name] = complete(source_value)
-                    continue
-                except Exception:  # noqa: BLE001 - graphql-core's path reports it
-                    pass
-            others[response_name] = field_details_list
-        if not others:
-            return values
-
-        completed = super().execute_fields(parent_type, source_value, path, others, position_context)
-        if self.is_awaitable(completed):
-            return _merge_when_done(grouped_field_set, values, completed)
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                entry = plain.get(response_name)
+                if entry is not None:
+                    value = self._complete_plain(
+                        entry, parent_type, source_value, context, path, response_name, field_details_list,
+                        position_context,
+                    )
+                    if value is not NOT_PRELOADED:
+                        values[response_name] = value
+                        if entry.object_type is not None and self.is_awaitable(value):
+                            awaiting.append(response_name)
+                        continue
+                others[response_name] = field_details_list
+            completed = super().execute_fields(parent_type, source_value, path, others, position_context) if others else {}
+        except Exception:
+            # Like graphql-core, let the started completions finish, as they may fail too.
+            if awaiting:
+                self.settle_in_background([values[name] for name in awaiting])
+            raise
+        if awaiting or self.is_awaitable(completed):
+            return _merge_when_done(grouped_field_set, values, awaiting, completed)
         return _merged(grouped_field_set, values, completed)
+
+    def _complete_plain(
+        self,
+        entry: PlainField,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        context: Any,
+        path: Path | None,
+        response_name: str,
+        field_details_list: FieldDetailsList,
+        position_context: Any,
+    ) -> Any:
+        """Return the completed value of a plain field, or NOT_PRELOADED to leave it to graphql-core."""
+        try:
+            value = entry.read(source, context)
+            if value is NOT_PRELOADED:
+                return NOT_PRELOADED
+            if entry.complete is not None:
+                return entry.complete(value)
+        except Exception:  # noqa: BLE001 - graphql-core's path reads the field again and reports it
+            return NOT_PRELOADED
+        if value is None:
+            return None
+        if value is Undefined or isinstance(value, Exception) or self.is_awaitable(value):
+            return NOT_PRELOADED
+
+        # An object: what graphql-core's execute_field does after the resolver call.
+        field_path = Path(path, response_name, parent_type.name)
+        object_type = entry.object_type
+        try:
+            if object_type.is_type_of is not None:
+                info = self.build_resolve_info(entry.field, [field_details_list[0].node], parent_type, field_path)
+                return self.complete_value(
+                    entry.field.type, field_details_list, info, field_path, value, position_context
+                )
+            completed = self.collect_and_execute_subfields(
+                object_type, field_details_list, field_path, value, position_context
+            )
+        except Exception as error:  # noqa: BLE001 - reported as graphql-core reports a field's error
+            self.handle_field_error(error, entry.field.type, field_details_list, field_path)
+            return None
+        if self.is_awaitable(completed):
+            return self._await_object(completed, entry.field.type, field_details_list, field_path)
+        return completed
+
+    async def _await_object(
+        self, completed: Awaitable[Any], field_type: Any, field_details_list: FieldDetailsList, field_path: Path
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as error:  # noqa: BLE001 - reported as graphql-core reports a field's error
+            self.handle_field_error(error, field_type, field_details_list, field_path)
+            return None
 
 
 def _merged(order: GroupedFieldSet, plain: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:
@@ -219,5 +342,14 @@ def _merged(order: GroupedFieldSet, plain: dict[str, Any], others: dict[str, Any
     return {name: plain[name] if name in plain else others[name] for name in order if name in plain or name in others}
 
 
-async def _merge_when_done(order: GroupedFieldSet, plain: dict[str, Any], others: Awaitable[dict[str, Any]]) -> Any:
-    return _merged(order, plain, await others)
+async def _merge_when_done(
+    order: GroupedFieldSet, plain: dict[str, Any], awaiting: list[str], others: Any
+) -> dict[str, Any]:
+    """Await the objects among the plain fields and the rest of the selection together, then join them."""
+    pending = [plain[name] for name in awaiting]
+    others_pending = inspect.isawaitable(others)
+    if others_pending:
+        pending.append(others)
+    done = await asyncio.gather(*pending)
+    plain.update(zip(awaiting, done))
+    return _merged(order, plain, done[-1] if others_pending else others)

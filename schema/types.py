@@ -17,6 +17,7 @@ from persistence.models import ContactRequest as ContactRequestRow
 from persistence.models import Member, Organisation as OrganisationRow
 from schema.connections import PageInfo
 from schema.enums import ActivityFormat, ActivityLength, AgeGroup, OrganisationKind, StemTopic
+from schema.execution import NOT_PRELOADED, direct_reader
 from schema.node import Node, encode_global_id
 
 if TYPE_CHECKING:
@@ -118,47 +119,80 @@ class User(Node):
     # The four fields below are plain functions, not coroutine functions: with
     # preloaded rows they return the value, and otherwise an awaitable that
     # graphql-core awaits, so only members without preloaded rows pay for one.
+    # Each `_read_…` function returns the value from the preloaded rows, or
+    # NOT_PRELOADED when a DataLoader must read it. PlainFieldExecutor calls it
+    # in place of the resolver.
 
-    @strawberry.field(description="Null unless the e-mail privacy rule lets the viewer see it.")
-    def email(self, info: strawberry.Info[Context, None]) -> str | None:
-        viewer = info.context.viewer
+    def _read_email(self, context: Context) -> str | None:
+        viewer = context.viewer
         if not privacy.needs_exchange(viewer, self.row):
             return self.row.email if privacy.can_see_email(viewer, self.row, privacy.NO_EXCHANGE) else None
-        if self.preloaded is not None:
-            exchange = self.preloaded.exchanges.get(self.row.id, privacy.NO_EXCHANGE)
-            return self.row.email if privacy.can_see_email(viewer, self.row, exchange) else None
-        return self._load_email(info)
+        if self.preloaded is None:
+            return NOT_PRELOADED
+        exchange = self.preloaded.exchanges.get(self.row.id, privacy.NO_EXCHANGE)
+        return self.row.email if privacy.can_see_email(viewer, self.row, exchange) else None
+
+    @strawberry.field(description="Null unless the e-mail privacy rule lets the viewer see it.")
+    @direct_reader(_read_email)
+    def email(self, info: strawberry.Info[Context, None]) -> str | None:
+        email = self._read_email(info.context)
+        return self._load_email(info) if email is NOT_PRELOADED else email
 
     async def _load_email(self, info: strawberry.Info[Context, None]) -> str | None:
         exchange = await info.context.loaders.exchange.load(self.row.id)
         return self.row.email if privacy.can_see_email(info.context.viewer, self.row, exchange) else None
 
-    @strawberry.field
-    def organisation(self, info: strawberry.Info[Context, None]) -> Organisation | None:
+    def _read_organisation(self, _context: Context) -> Organisation | None:
         if self.row.organisation_id is None:
             return None
-        if self.preloaded is not None:
-            return _organisation_or_none(self.preloaded.organisations.get(self.row.organisation_id))
-        return _then(info.context.loaders.organisation.load(self.row.organisation_id), _organisation_or_none)
+        if self.preloaded is None:
+            return NOT_PRELOADED
+        return _organisation_or_none(self.preloaded.organisations.get(self.row.organisation_id))
 
     @strawberry.field
+    @direct_reader(_read_organisation)
+    def organisation(self, info: strawberry.Info[Context, None]) -> Organisation | None:
+        organisation = self._read_organisation(info.context)
+        if organisation is NOT_PRELOADED:
+            return _then(info.context.loaders.organisation.load(self.row.organisation_id), _organisation_or_none)
+        return organisation
+
+    def _read_activity_profile(self, _context: Context) -> ActivityProfile | None:
+        if self.preloaded is None:
+            return NOT_PRELOADED
+        return _activity_profile_or_none(self.preloaded.activity_profiles.get(self.row.id))
+
+    @strawberry.field
+    @direct_reader(_read_activity_profile)
     def activity_profile(self, info: strawberry.Info[Context, None]) -> ActivityProfile | None:
-        if self.preloaded is not None:
-            return _activity_profile_or_none(self.preloaded.activity_profiles.get(self.row.id))
-        return _then(info.context.loaders.activity_profile.load(self.row.id), _activity_profile_or_none)
+        profile = self._read_activity_profile(info.context)
+        if profile is NOT_PRELOADED:
+            return _then(info.context.loaders.activity_profile.load(self.row.id), _activity_profile_or_none)
+        return profile
+
+    def _read_contact_request(self, context: Context) -> Any:
+        viewer = context.viewer
+        if viewer is None or viewer.id == self.row.id:
+            return None
+        if self.preloaded is None:
+            return NOT_PRELOADED
+        return _contact_request_or_none(self.preloaded.latest_requests.get(self.row.id))
 
     @strawberry.field(description="The latest contact request between the viewer and this member, either direction.")
+    @direct_reader(_read_contact_request)
     def contact_request(
         self, info: strawberry.Info[Context, None]
     ) -> Annotated[ContactRequest, strawberry.lazy("schema.contact_requests")] | None:
-        viewer = info.context.viewer
-        if viewer is None or viewer.id == self.row.id:
-            return None
-        if self.preloaded is not None:
-            return _contact_request_or_none(self.preloaded.latest_requests.get(self.row.id))
-        return _then(info.context.loaders.latest_request_with_viewer.load(self.row.id), _contact_request_or_none)
+        request = self._read_contact_request(info.context)
+        if request is NOT_PRELOADED:
+            return _then(info.context.loaders.latest_request_with_viewer.load(self.row.id), _contact_request_or_none)
+        return request
+
+    def _read_is_profile_complete(self, _context: Context) -> bool:
+        return is_profile_complete(self.row)
 
     @strawberry.field(description="Organisation, role and at least one subject are filled in.")
+    @direct_reader(_read_is_profile_complete)
     def is_profile_complete(self) -> bool:
         return is_profile_complete(self.row)
 

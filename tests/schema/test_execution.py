@@ -15,7 +15,7 @@ import pytest
 import strawberry
 
 from schema import build_schema
-from schema.execution import PlainFieldExecutor, plain_completer
+from schema.execution import NOT_PRELOADED, PlainFieldExecutor, direct_reader, plain_field
 
 
 @strawberry.enum
@@ -29,6 +29,30 @@ class Colour(enum.Enum):
 class Leaf:
     label: str
     colours: list[Colour]
+
+
+# The names of the items whose `detail` resolver ran.
+DETAIL_RESOLVER_CALLS: list[str] = []
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Tag(Named):
+    weight: int
+
+
+@strawberry.type
+class Detail:
+    text: str
+    must: str
+
+    @strawberry.field
+    async def later(self) -> str:
+        return f"{self.text} later"
 
 
 @strawberry.type
@@ -54,6 +78,54 @@ class Item:
     @strawberry.field
     def failing(self) -> str | None:
         raise ValueError("this resolver fails")
+
+    # Fields with a direct reader. Each resolver returns what its reader
+    # returns, or something else when the reader returns NOT_PRELOADED, so
+    # the results show which of the two ran.
+
+    def _read_detail(self, context) -> Detail | None:
+        if self.name == "beta":
+            return NOT_PRELOADED
+        return None if self.name == "empty" else Detail(text=f"{self.name} detail", must="yes")
+
+    @strawberry.field
+    @direct_reader(_read_detail)
+    def detail(self) -> Detail | None:
+        DETAIL_RESOLVER_CALLS.append(self.name)
+        detail = self._read_detail(None)
+        return Detail(text="from the resolver", must="yes") if detail is NOT_PRELOADED else detail
+
+    def _read_broken_detail(self, context) -> Detail | None:
+        return Detail(text="broken", must=None)  # type: ignore[arg-type]
+
+    @strawberry.field
+    @direct_reader(_read_broken_detail)
+    def broken_detail(self) -> Detail | None:
+        return self._read_broken_detail(None)
+
+    def _read_tag(self, context) -> Tag | None:
+        return Tag(name=f"{self.name} tag", weight=2)
+
+    @strawberry.field
+    @direct_reader(_read_tag)
+    def tag(self) -> Tag | None:
+        return self._read_tag(None)
+
+    def _read_context_word(self, context) -> str | None:
+        return context["word"] if context else None
+
+    @strawberry.field
+    @direct_reader(_read_context_word)
+    def context_word(self, info: strawberry.Info) -> str | None:
+        return self._read_context_word(info.context)
+
+    def _read_upper(self, context) -> str:
+        raise ValueError("the reader fails, so the resolver runs")
+
+    @strawberry.field
+    @direct_reader(_read_upper)
+    def upper(self) -> str:
+        return self.name.upper()
 
 
 @dataclass
@@ -86,7 +158,7 @@ class Query:
 
     @strawberry.field
     def items(self) -> list[Item]:
-        return [_item("alpha"), _item("beta")]
+        return [_item("alpha"), _item("beta"), _item("empty")]
 
     @strawberry.field
     def bad(self) -> Item | None:
@@ -121,6 +193,11 @@ QUERIES = [
     "{ bad { grid } }",
     "{ bad { tags } }",
     "{ badList { name must tags } }",
+    # Direct readers: objects, nulls, an interface type, the context, NOT_PRELOADED and a failing reader.
+    "{ items { name detail { text later must } tag { name weight } contextWord upper } }",
+    "{ item { detail { ... on Detail { text } } tag { ... on Named { name } __typename } } }",
+    "{ item { brokenDetail { text must } name } }",
+    "{ items { b: brokenDetail { must } detail { later } } }",
 ]
 
 
@@ -128,8 +205,8 @@ QUERIES = [
 async def test_results_equal_graphql_cores(query):
     general, plain = _schemas()
 
-    expected = await general.execute(query, variable_values={"yes": True})
-    actual = await plain.execute(query, variable_values={"yes": True})
+    expected = await general.execute(query, variable_values={"yes": True}, context_value={"word": "hello"})
+    actual = await plain.execute(query, variable_values={"yes": True}, context_value={"word": "hello"})
 
     assert actual.data == expected.data
     assert list(_keys(actual.data)) == list(_keys(expected.data))
@@ -153,10 +230,13 @@ def test_only_fields_without_resolvers_or_arguments_are_plain():
     graphql_schema = strawberry.Schema(query=Query)._schema
     fields = graphql_schema.type_map["Item"].fields
 
-    plain = {name for name, item_field in fields.items() if plain_completer(item_field) is not None}
+    plain = {name for name, item_field in fields.items() if plain_field(item_field) is not None}
 
-    # Lists of objects (leaves) take graphql-core's path, as do resolvers.
-    assert plain == {"name", "note", "count", "colour", "colours", "grid", "must", "tags"}
+    # Lists of objects (leaves) take graphql-core's path, as do resolvers without a direct reader.
+    assert plain == {
+        "name", "note", "count", "colour", "colours", "grid", "must", "tags",
+        "detail", "brokenDetail", "tag", "contextWord", "upper",
+    }
 
 
 async def test_plain_fields_skip_the_resolve_info():
@@ -170,10 +250,27 @@ async def test_plain_fields_skip_the_resolve_info():
 
     schema = strawberry.Schema(query=Query, execution_context_class=CountingExecutor)
 
-    result = await schema.execute("{ item { name count colours shout later } }")
+    result = await schema.execute("{ item { name count colours shout later detail { text } tag { name } } }")
 
     assert result.errors is None
-    assert built == ["Query.item", "Item.shout", "Item.later"]
+    # Tag implements an interface, so its type check gets a resolve info as in graphql-core.
+    assert built == ["Query.item", "Item.tag", "Item.shout", "Item.later"]
+
+
+async def test_direct_reader_replaces_resolver():
+    _general, plain = _schemas()
+    DETAIL_RESOLVER_CALLS.clear()
+
+    result = await plain.execute("{ items { name detail { text } } }")
+
+    assert result.errors is None
+    # alpha's and empty's values come from the reader, beta's from the resolver after NOT_PRELOADED.
+    assert DETAIL_RESOLVER_CALLS == ["beta"]
+    assert result.data == {"items": [
+        {"name": "alpha", "detail": {"text": "alpha detail"}},
+        {"name": "beta", "detail": {"text": "from the resolver"}},
+        {"name": "empty", "detail": None},
+    ]}
 
 
 def test_service_schema_uses_executor():
