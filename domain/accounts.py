@@ -194,7 +194,7 @@ async def logout(services: Services, token: str) -> bool:
 async def authenticate(services: Services, token: str) -> Member | None:
     """Return the member a bearer token signs in, or None when it is unknown, revoked or expired."""
     now = services.clock.now()
-    async with services.database.read() as session:
+    async with services.database.read(snapshot=False) as session:
         found = await member_table.find_token_with_member(session, digest(token), SESSION)
     if found is None:
         return None

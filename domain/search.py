@@ -186,7 +186,9 @@ async def search_members(
     today = services.clock.now().date()
     other_side = {kind.name: kind.other_side.name for kind in OrganisationKind}
 
-    async with services.database.read() as session:
+    # One statement, and a count only when the page is empty: a count taken
+    # after a newer commit than the page's is no worse than one taken later.
+    async with services.database.read(snapshot=False) as session:
         found, total_count = await search_table.find_members(
             session, viewer.organisation_id, other_side, viewer.id, criteria, today=today, after=after,
             limit=first + 1,

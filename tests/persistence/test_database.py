@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from domain import accounts, profiles
 from domain.vocabulary import OrganisationKind, StemTopic
@@ -137,3 +137,40 @@ async def test_write_rolls_back_on_error(services):
     async with services.database.read() as session:
         result = await session.exec(text("SELECT count(*) FROM member"))
         assert result.one()[0] == 0
+
+
+async def _statements_of(services, snapshot: bool) -> list[str]:
+    """Run two counts in one read block and return the first word of every statement sent."""
+    sent: list[str] = []
+
+    def record(_connection, _cursor, statement, _parameters, _context, _executemany):
+        sent.append(statement.split()[0].upper())
+
+    engine = services.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with services.database.read(snapshot=snapshot) as session:
+            for _ in range(2):
+                assert (await session.exec(text("SELECT count(*) FROM member"))).scalar_one() == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sent
+
+
+def _snapshot_statements(services) -> list[str]:
+    # asyncpg starts PostgreSQL's transaction without a cursor, so no BEGIN is recorded there.
+    return ["BEGIN", "SELECT", "SELECT"] if services.database.is_sqlite else ["SELECT", "SELECT"]
+
+
+async def test_read_snapshot_begins_transaction(services):
+    sent = await _statements_of(services, snapshot=True)
+
+    assert sent == _snapshot_statements(services)
+
+
+async def test_read_without_snapshot_skips_begin(services):
+    sent = await _statements_of(services, snapshot=False)
+
+    assert sent == ["SELECT", "SELECT"]
+    # The pooled connection does not keep the option: the next snapshot read begins again.
+    assert await _statements_of(services, snapshot=True) == _snapshot_statements(services)
