@@ -14,12 +14,16 @@ wrong kind, a null in a non-null position, an error) goes to graphql-core's
 own path, which computes the field again and reports it exactly as before.
 Reading a plain field has no side effect, so computing it twice is safe.
 
+Fields of object types read without a resolver (`edges`, `node`,
+`availability`) skip the resolver call too. A nullable object of a type
+without `is_type_of` gets its subfields run directly. graphql-core's
+`complete_value` completes lists and the other object fields, as after a
+resolver call. Errors in them are reported the same way as by graphql-core.
+
 A field with a resolver is plain too when `direct_reader` attaches a
 function that returns its value without the resolver, for sources that
 carry the value already (a `User` built from a search page carries its
-organisation, activity profile and contact request). The executor then
-completes an object value by running its subfields, as graphql-core does
-after a resolver call, and reports errors in them the same way.
+organisation, activity profile and contact request).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     Undefined,
-    get_nullable_type,
+    get_named_type,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -180,7 +184,9 @@ class PlainField:
     field: GraphQLField
     read: Reader
     complete: Completer | None  # for scalars, enums and lists of them
-    object_type: GraphQLObjectType | None  # for an object, completed by graphql-core's subfield execution
+    object_type: GraphQLObjectType | None  # for fields of object types, alone or in lists
+    # A nullable object of a type without `is_type_of`: only its subfields need completing.
+    direct: bool = False
 
 
 def _plain_field(field: GraphQLField) -> PlainField | None:
@@ -190,11 +196,12 @@ def _plain_field(field: GraphQLField) -> PlainField | None:
     complete = _completer(field.type)
     if complete is not None:
         return PlainField(field, read, complete, None)
-    object_type = get_nullable_type(field.type)
-    # A null for a non-null object, a list of objects and an abstract type take graphql-core's path.
-    if isinstance(object_type, GraphQLObjectType) and object_type is field.type:
-        return PlainField(field, read, None, object_type)
-    return None
+    object_type = get_named_type(field.type)
+    # Interfaces and unions need their type resolved, which graphql-core's path does.
+    if not isinstance(object_type, GraphQLObjectType):
+        return None
+    direct = object_type is field.type and object_type.is_type_of is None
+    return PlainField(field, read, None, object_type, direct)
 
 
 # Keyed by id(field), with the field kept alive in its entry, because
@@ -303,23 +310,24 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                 return entry.complete(value)
         except Exception:  # noqa: BLE001 - graphql-core's path reads the field again and reports it
             return NOT_PRELOADED
-        if value is None:
-            return None
         if value is Undefined or isinstance(value, Exception) or self.is_awaitable(value):
             return NOT_PRELOADED
+        if value is None and entry.direct:
+            return None
 
-        # An object: what graphql-core's execute_field does after the resolver call.
+        # Objects: what graphql-core's execute_field does after the resolver call.
         field_path = Path(path, response_name, parent_type.name)
-        object_type = entry.object_type
         try:
-            if object_type.is_type_of is not None:
+            if entry.direct:
+                completed = self.collect_and_execute_subfields(
+                    entry.object_type, field_details_list, field_path, value, position_context
+                )
+            else:
+                # Lists, non-null objects and types with `is_type_of` need a resolve info to complete.
                 info = self.build_resolve_info(entry.field, [field_details_list[0].node], parent_type, field_path)
-                return self.complete_value(
+                completed = self.complete_value(
                     entry.field.type, field_details_list, info, field_path, value, position_context
                 )
-            completed = self.collect_and_execute_subfields(
-                object_type, field_details_list, field_path, value, position_context
-            )
         except Exception as error:  # noqa: BLE001 - reported as graphql-core reports a field's error
             self.handle_field_error(error, entry.field.type, field_details_list, field_path)
             return None

@@ -66,6 +66,9 @@ class Item:
     must: str
     leaves: list[Leaf]
     tags: list[str] = field(default_factory=list)
+    required: Detail = field(default_factory=lambda: Detail(text="required", must="yes"))
+    parts: list[Detail | None] = field(default_factory=lambda: [Detail(text="part", must="yes"), None])
+    strict_parts: list[Detail] = field(default_factory=lambda: [Detail(text="strict", must="yes")])
 
     @strawberry.field
     def shout(self, suffix: str = "!") -> str:
@@ -141,6 +144,9 @@ class BadItem:
     must: object = None
     leaves: object = field(default_factory=list)
     tags: object = field(default_factory=lambda: [None])
+    required: object = None
+    parts: object = field(default_factory=lambda: [Detail(text="part", must=None), None, "not a detail"])
+    strict_parts: object = field(default_factory=lambda: [Detail(text="strict", must="yes"), None])
 
 
 def _item(name: str = "alpha") -> Item:
@@ -198,6 +204,12 @@ QUERIES = [
     "{ item { detail { ... on Detail { text } } tag { ... on Named { name } __typename } } }",
     "{ item { brokenDetail { text must } name } }",
     "{ items { b: brokenDetail { must } detail { later } } }",
+    # Objects in lists and non-null objects, read without a resolver.
+    "{ items { required { text later } parts { text must later } strictParts { text } } }",
+    "{ bad { required { text } } }",
+    "{ bad { parts { text must } } }",
+    "{ bad { strictParts { text } } }",
+    "{ badList { parts { must } name } }",
 ]
 
 
@@ -232,10 +244,10 @@ def test_only_fields_without_resolvers_or_arguments_are_plain():
 
     plain = {name for name, item_field in fields.items() if plain_field(item_field) is not None}
 
-    # Lists of objects (leaves) take graphql-core's path, as do resolvers without a direct reader.
+    # Resolvers without a direct reader (shout, later, failing) take graphql-core's path.
     assert plain == {
-        "name", "note", "count", "colour", "colours", "grid", "must", "tags",
-        "detail", "brokenDetail", "tag", "contextWord", "upper",
+        "name", "note", "count", "colour", "colours", "grid", "must", "tags", "leaves", "required", "parts",
+        "strictParts", "detail", "brokenDetail", "tag", "contextWord", "upper",
     }
 
 
