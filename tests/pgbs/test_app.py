@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import socket
@@ -280,3 +281,11 @@ async def test_websocket_rejects_invalid_token_legacy_protocol(ws_url):
 
     assert message["type"] == "connection_error"
     assert message["payload"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_lifespan_freezes_startup_objects(services):
+    app = create_app(services=services)
+
+    async with app.router.lifespan_context(app):
+        # The objects loaded at startup are out of the cyclic collector's generations.
+        assert gc.get_freeze_count() > 100_000
