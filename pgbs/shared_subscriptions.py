@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import DocumentNode, FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
@@ -38,17 +38,31 @@ PER_SUBSCRIBER_ARGUMENTS = frozenset({"afterSequence"})
 DOCUMENT_CACHE_SIZE = 256
 
 
-@lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
-def _is_shareable_document(query: str, operation_name: str | None) -> bool:
+def _named_operations(
+    query: str, operation_name: str | None
+) -> tuple[DocumentNode, list[OperationDefinitionNode]] | None:
+    """Parse `query` and return it with its operations called `operation_name`, or all of them when None.
+
+    Returns None for a document that does not parse. The normal pipeline reports why.
+    """
     try:
         document = parse(query)
     except GraphQLError:
-        return False
+        return None
     operations = [
         definition for definition in document.definitions if isinstance(definition, OperationDefinitionNode)
     ]
     if operation_name is not None:
         operations = [operation for operation in operations if operation.name and operation.name.value == operation_name]
+    return document, operations
+
+
+@lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+def _is_shareable_document(query: str, operation_name: str | None) -> bool:
+    parsed = _named_operations(query, operation_name)
+    if parsed is None:
+        return False
+    document, operations = parsed
     if len(operations) != 1 or len(document.definitions) != 1:
         return False  # Fragments or several operations run on their own.
     operation = operations[0]
@@ -70,17 +84,10 @@ def _runs_once(query: str, operation_name: str | None) -> bool:
     A document that does not parse, or names no single operation, is left to
     the normal pipeline, which reports why.
     """
-    try:
-        document = parse(query)
-    except GraphQLError:
+    parsed = _named_operations(query, operation_name)
+    if parsed is None:
         return False
-    operations = [
-        definition for definition in document.definitions if isinstance(definition, OperationDefinitionNode)
-    ]
-    if operation_name is not None:
-        operations = [
-            operation for operation in operations if operation.name and operation.name.value == operation_name
-        ]
+    _document, operations = parsed
     return len(operations) == 1 and operations[0].operation != OperationType.SUBSCRIPTION
 
 

@@ -21,9 +21,9 @@ without `is_type_of` gets its subfields run directly. graphql-core's
 resolver call. Errors in them are reported the same way as by graphql-core.
 
 A field with a resolver is plain too when `direct_reader` attaches a
-function that returns its value without the resolver, for sources that
-carry the value already (a `User` built from a search page carries its
-organisation, activity profile and contact request).
+function that returns its value without the resolver. That function serves
+sources that carry the value already: a `User` built from a search page
+carries its organisation, activity profile and contact request.
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def _plain_field(field: GraphQLField) -> PlainField | None:
 
 # Keyed by id(field), with the field kept alive in its entry, because
 # graphql-core's fields define equality and so cannot be dictionary keys. The
-# schema is built once per process, so this has one entry per field.
+# service builds its schema once, so this has one entry per field of it.
 _plain: dict[int, tuple[GraphQLField, PlainField | None]] = {}
 
 

@@ -167,7 +167,7 @@ COUNTED_SEARCHES = {
 
 
 @pytest.mark.parametrize("make_filter", COUNTED_SEARCHES.values(), ids=COUNTED_SEARCHES.keys())
-async def test_search_page_after_the_last_still_counts_every_member(services, make_filter):
+async def test_search_total_after_last_page(services, make_filter):
     viewer = await campaign(services)
     search_filter = make_filter(services)
     whole = await search.search_members(services, viewer, search_filter, first=20)

@@ -14,17 +14,23 @@ class TimedCatalogue(CatalogueEndpoint):
     graphql_transport_ws_handler_class = SharedStreamHandler
 
 
-def test_websocket_query_stops_at_timeout():
-    app = TimedCatalogue(CATALOGUE, Settings(execution_timeout_seconds=0.2))
+def _run_over_websocket(timeout_seconds: float, query: str) -> tuple[dict, dict]:
+    """Send `query` over graphql-transport-ws and return its result message and the message after it."""
+    app = TimedCatalogue(CATALOGUE, Settings(execution_timeout_seconds=timeout_seconds))
 
     # Without `with`, the client sends no lifespan events, which the bare endpoint does not handle.
     client = TestClient(app)
     with client.websocket_connect("/", subprotocols=["graphql-transport-ws"]) as socket:
         socket.send_json({"type": "connection_init"})
         assert socket.receive_json()["type"] == "connection_ack"
-        socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": "{ neverFinishes }"}})
+        socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
         result = socket.receive_json()
         ending = socket.receive_json()
+    return result, ending
+
+
+def test_websocket_query_stops_at_timeout():
+    result, ending = _run_over_websocket(0.2, "{ neverFinishes }")
 
     assert result["type"] == "next"
     assert result["payload"]["data"] is None
@@ -33,15 +39,7 @@ def test_websocket_query_stops_at_timeout():
 
 
 def test_websocket_query_within_timeout_completes():
-    app = TimedCatalogue(CATALOGUE, Settings(execution_timeout_seconds=5))
-
-    client = TestClient(app)
-    with client.websocket_connect("/", subprotocols=["graphql-transport-ws"]) as socket:
-        socket.send_json({"type": "connection_init"})
-        assert socket.receive_json()["type"] == "connection_ack"
-        socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": "{ items(first: 1) { nodes { id } } }"}})
-        result = socket.receive_json()
-        ending = socket.receive_json()
+    result, ending = _run_over_websocket(5, "{ items(first: 1) { nodes { id } } }")
 
     assert result["payload"] == {"data": {"items": {"nodes": [{"id": 0}]}}}
     assert ending == {"id": "1", "type": "complete"}

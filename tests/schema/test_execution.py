@@ -133,7 +133,7 @@ class Item:
 
 @dataclass
 class BadItem:
-    """An object whose plain fields hold values of the wrong kind for their GraphQL type."""
+    """An object whose plain fields contain values of the wrong kind for their GraphQL type."""
 
     name: object = None
     note: object = None
@@ -238,7 +238,7 @@ def _keys(value):
             yield from _keys(item)
 
 
-def test_only_fields_without_resolvers_or_arguments_are_plain():
+def test_plain_fields_of_item_type():
     graphql_schema = strawberry.Schema(query=Query)._schema
     fields = graphql_schema.type_map["Item"].fields
 
