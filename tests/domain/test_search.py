@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from domain import search
 from domain.errors import DomainError, ErrorCode
@@ -347,3 +348,39 @@ def test_search_filter_words_and_tags():
 
     assert criteria.words == ["lycee", "l", "ecole"]
     assert criteria.tags == {"country": ["DE"]}
+
+
+async def _search_statements(services, viewer, search_filter) -> list[str]:
+    sent: list[str] = []
+
+    def record(_connection, _cursor, statement, _parameters, _context, _executemany):
+        sent.append(statement)
+
+    engine = services.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await search.search_members(services, viewer, search_filter, first=20)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("search_filter", "uses_index", "counts_in_window"),
+    [
+        (SearchFilter(country_codes=["PL", "HR"]), True, False),
+        (SearchFilter(text="phys"), True, False),
+        (SearchFilter(text="phys", available_from=date(2020, 1, 1)), True, True),
+        (None, False, True),
+    ],
+    ids=["list filters", "text", "text and period", "no filter"],
+)
+async def test_search_sqlite_statement_shape(services, search_filter, uses_index, counts_in_window):
+    if not services.database.is_sqlite:
+        pytest.skip("only SQLite's full-text index contains the filter words")
+    viewer = await campaign(services)
+
+    [statement] = await _search_statements(services, viewer, search_filter)
+
+    assert ("member_search MATCH" in statement) is uses_index
+    assert ("OVER ()" in statement) is counts_in_window
