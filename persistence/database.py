@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -107,11 +108,16 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    # JSON columns (lists of names, availability periods) are read far more
+    # often than written: a search page reads about 170 values. orjson parses
+    # each in about a sixth of the standard library's time; writes keep
+    # SQLAlchemy's default serializer.
+    options: dict[str, Any] = {"echo": echo, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **options)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

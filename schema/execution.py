@@ -9,16 +9,21 @@ twice whether the value must be awaited and walks the type in
 are plain, and that walk was the largest cost of the page after the SQL.
 
 `PlainFieldExecutor` completes such a field with a function built once per
-field from its type. Anything unusual (arguments, directives, a value of the
+field from its type, and reads an attribute of the source directly where
+Strawberry's resolver would. Which fields of a selection are plain is found
+once per request, not once per object. Anything unusual (arguments, directives, a value of the
 wrong kind, a null in a non-null position, an error) goes to graphql-core's
 own path, which computes the field again and reports it exactly as before.
 Reading a plain field has no side effect, so computing it twice is safe.
 
 Fields of object types read without a resolver (`edges`, `node`,
-`availability`) skip the resolver call too. A nullable object of a type
-without `is_type_of` gets its subfields run directly. graphql-core's
-`complete_value` completes lists and the other object fields, as after a
-resolver call. Errors in them are reported the same way as by graphql-core.
+`availability`) skip the resolver call too. An object, or a list or tuple of
+objects, gets its subfields run directly when graphql-core would accept each
+object as it is: the type has no `is_type_of`, or Strawberry generated it and
+the object is an instance of the type's own class. Anything else (a null
+where none may be, another class, a list of lists, an `is_type_of` of the
+application) goes to graphql-core's `complete_value` with a resolve info, as
+after a resolver call. Errors are reported the same way as by graphql-core.
 
 A field with a resolver is plain too when `direct_reader` attaches a
 function that returns its value without the resolver. That function serves
@@ -28,9 +33,8 @@ carries its organisation, activity profile and contact request.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 from operator import attrgetter
@@ -49,9 +53,10 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.pyutils import Path
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.cast import get_strawberry_type_cast
 
 Completer = Callable[[Any], Any]
 
@@ -60,13 +65,15 @@ class _NotPlain(Exception):
     """The value needs graphql-core's general completion (an error, a null where none may be)."""
 
 
-def _leaf(return_type: GraphQLLeafType) -> Completer:
+def _leaf(return_type: GraphQLLeafType, nullable: bool) -> Completer:
     coerce = return_type.coerce_output_value
     names = _enum_names(return_type) if isinstance(return_type, GraphQLEnumType) else None
 
     def complete(value: Any) -> Any:
         if value is None or value is Undefined:
-            return None
+            if nullable:
+                return None
+            raise _NotPlain
         if names is not None and isinstance(value, Enum):
             # Strawberry's enum type finds the name by comparing values one by one.
             return names[value]
@@ -92,37 +99,28 @@ def _enum_names(return_type: GraphQLEnumType) -> dict[Enum, str]:
     return names
 
 
-def _list(complete_item: Completer) -> Completer:
+def _list(complete_item: Completer, nullable: bool) -> Completer:
     def complete(value: Any) -> Any:
-        if value is None or value is Undefined:
-            return None
-        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        value_type = type(value)
+        if value_type is not list and value_type is not tuple:
+            if (value is None or value is Undefined) and nullable:
+                return None
+            # Other iterables may be consumed once, and graphql-core's path must read the value again.
             raise _NotPlain
         return [complete_item(item) for item in value]
 
     return complete
 
 
-def _non_null(complete_inner: Completer) -> Completer:
-    def complete(value: Any) -> Any:
-        completed = complete_inner(value)
-        if completed is None:
-            raise _NotPlain
-        return completed
-
-    return complete
-
-
-def _completer(return_type: GraphQLOutputType) -> Completer | None:
+def _completer(return_type: GraphQLOutputType, nullable: bool = True) -> Completer | None:
     """Build the completion of a value of `return_type`, or None for a type with fields of its own."""
     if isinstance(return_type, GraphQLNonNull):
-        inner = _completer(return_type.of_type)
-        return _non_null(inner) if inner is not None else None
+        return _completer(return_type.of_type, nullable=False)
     if isinstance(return_type, GraphQLList):
         item = _completer(return_type.of_type)
-        return _list(item) if item is not None else None
+        return _list(item, nullable) if item is not None else None
     if is_leaf_type(return_type):
-        return _leaf(return_type)
+        return _leaf(return_type, nullable)
     return None
 
 
@@ -170,11 +168,38 @@ def _reader(field: GraphQLField) -> Reader | None:
     # Strawberry marks the resolver it gives a field with no resolver, permission or extension.
     if resolve is None or not getattr(resolve, "_is_default", False):
         return None
-    if definition is not None and definition.default_resolver is getattr:
+    attribute = _attribute(field)
+    if attribute is not None:
         # What Strawberry's resolver does, without its two calls in between.
-        read_attribute = attrgetter(definition.python_name)
+        read_attribute = attrgetter(attribute)
         return lambda source, _context: read_attribute(source)
     return lambda source, _context: resolve(source)
+
+
+def _attribute(field: GraphQLField) -> str | None:
+    """Return the attribute of the source that Strawberry's resolver returns for a field without one of ours."""
+    definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if definition is None or definition.base_resolver is not None or definition.default_resolver is not getattr:
+        return None
+    return definition.python_name
+
+
+@dataclass(frozen=True)
+class Objects:
+    """How the objects of a field are completed without a resolve info."""
+
+    nullable: bool  # the field may be null
+    item_type: GraphQLOutputType | None  # the item type of a list of objects, None for one object
+    item_nullable: bool  # a list item may be null
+    # The class whose instances the type's `is_type_of` accepts without a call,
+    # or None when the type has no `is_type_of`.
+    origin: type | None
+
+    def accepts(self, value: Any) -> bool:
+        """Return whether graphql-core's type check would pass `value`, known without calling it."""
+        if self.origin is None:
+            return True
+        return type(value) is self.origin and get_strawberry_type_cast(value) is None
 
 
 @dataclass(frozen=True)
@@ -185,8 +210,10 @@ class PlainField:
     read: Reader
     complete: Completer | None  # for scalars, enums and lists of them
     object_type: GraphQLObjectType | None  # for fields of object types, alone or in lists
-    # A nullable object of a type without `is_type_of`: only its subfields need completing.
-    direct: bool = False
+    # For objects and lists of objects that need no resolve info; None sends them to `complete_value`.
+    objects: Objects | None = None
+    # For scalars, enums and lists of them that `read` takes from this attribute of the source.
+    attribute: str | None = None
 
 
 def _plain_field(field: GraphQLField) -> PlainField | None:
@@ -195,13 +222,36 @@ def _plain_field(field: GraphQLField) -> PlainField | None:
         return None
     complete = _completer(field.type)
     if complete is not None:
-        return PlainField(field, read, complete, None)
+        attribute = _attribute(field) if getattr(field.resolve, "_is_default", False) else None
+        return PlainField(field, read, complete, None, attribute=attribute)
     object_type = get_named_type(field.type)
     # Interfaces and unions need their type resolved, which graphql-core's path does.
     if not isinstance(object_type, GraphQLObjectType):
         return None
-    direct = object_type is field.type and object_type.is_type_of is None
-    return PlainField(field, read, None, object_type, direct)
+    return PlainField(field, read, None, object_type, _objects(field.type, object_type))
+
+
+def _objects(field_type: GraphQLOutputType, object_type: GraphQLObjectType) -> Objects | None:
+    """Describe how to complete a field of one object or a list of objects, or None when it needs `complete_value`."""
+    origin = None
+    if object_type.is_type_of is not None:
+        definition = object_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        # Strawberry's own `is_type_of` accepts instances of the type's class; the application's may do anything.
+        if definition is None or definition.is_type_of is not None:
+            return None
+        origin = definition.origin
+
+    nullable = not isinstance(field_type, GraphQLNonNull)
+    inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    if inner is object_type:
+        return Objects(nullable, None, False, origin)
+    if not isinstance(inner, GraphQLList):
+        return None
+    item_type = inner.of_type
+    item_nullable = not isinstance(item_type, GraphQLNonNull)
+    if (item_type if item_nullable else item_type.of_type) is not object_type:
+        return None  # a list of lists
+    return Objects(nullable, item_type, item_nullable, origin)
 
 
 # Keyed by id(field), with the field kept alive in its entry, because
@@ -219,6 +269,10 @@ def plain_field(field: GraphQLField) -> PlainField | None:
     return entry[1]
 
 
+# A selection's fields in order: response name, field details and how the field is completed here, if it is.
+_Plan = list[tuple[str, FieldDetailsList, PlainField | None]]
+
+
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor, with the plain fields of each selection completed by `plain_field`."""
 
@@ -228,27 +282,28 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         middleware = self.middleware_manager
         self._plain_fields_allowed = middleware is None or not middleware.middlewares
         # graphql-core collects each selection once per request and type, so
-        # the plain fields of a selection are found once, not once per object.
-        self._plain_fields: dict[int, tuple[GroupedFieldSet, dict[str, PlainField]]] = {}
+        # the plan of a selection is made once, not once per object.
+        self._plans: dict[int, tuple[GroupedFieldSet, _Plan | None]] = {}
 
-    def plain_fields(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> dict[str, PlainField]:
-        """Return the plain fields of a selection, by response name."""
-        entry = self._plain_fields.get(id(fields))
+    def plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> _Plan | None:
+        """Return each field of a selection in order with its PlainField or None, or None when none is plain."""
+        entry = self._plans.get(id(fields))
         if entry is None or entry[0] is not fields:
-            plain = {}
-            for response_name, field_details_list in fields.items():
-                node = field_details_list[0].node
-                field = parent_type.fields.get(node.name.value)
-                # One node without arguments or directives: @stream and @defer need the general path.
-                if len(field_details_list) != 1 or field is None or node.arguments or node.directives:
-                    continue
-                found = plain_field(field)
-                if found is not None:
-                    plain[response_name] = found
+            plan = [(response_name, field_details_list, self._plain_entry(parent_type, field_details_list))
+                    for response_name, field_details_list in fields.items()]
             # The selection is kept with its entry, so its id is not reused during the request.
-            entry = (fields, plain)
-            self._plain_fields[id(fields)] = entry
+            entry = (fields, plan if any(row[2] is not None for row in plan) else None)
+            self._plans[id(fields)] = entry
         return entry[1]
+
+    @staticmethod
+    def _plain_entry(parent_type: GraphQLObjectType, field_details_list: FieldDetailsList) -> PlainField | None:
+        node = field_details_list[0].node
+        field = parent_type.fields.get(node.name.value)
+        # One node without arguments or directives: @stream and @defer need the general path.
+        if len(field_details_list) != 1 or field is None or node.arguments or node.directives:
+            return None
+        return plain_field(field)
 
     def execute_fields(
         self,
@@ -258,8 +313,8 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        plain = self.plain_fields(parent_type, grouped_field_set) if self._plain_fields_allowed else None
-        if not plain:
+        plan = self.plan(parent_type, grouped_field_set) if self._plain_fields_allowed else None
+        if plan is None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
 
         context = self.context_value
@@ -267,18 +322,26 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         awaiting: list[str] = []
         others: GroupedFieldSet = {}
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                entry = plain.get(response_name)
+            for response_name, field_details_list, entry in plan:
                 if entry is not None:
-                    value = self._complete_plain(
-                        entry, parent_type, source_value, context, path, response_name, field_details_list,
-                        position_context,
-                    )
-                    if value is not NOT_PRELOADED:
-                        values[response_name] = value
-                        if entry.object_type is not None and self.is_awaitable(value):
-                            awaiting.append(response_name)
-                        continue
+                    attribute = entry.attribute
+                    if attribute is not None:
+                        # Most fields of a page: a scalar, an enum or a list of them, read from an attribute.
+                        try:
+                            values[response_name] = entry.complete(getattr(source_value, attribute))
+                            continue
+                        except Exception:  # noqa: BLE001, S112 - graphql-core's path reads it again and reports it
+                            pass
+                    else:
+                        value = self._complete_plain(
+                            entry, parent_type, source_value, context, path, response_name, field_details_list,
+                            position_context,
+                        )
+                        if value is not NOT_PRELOADED:
+                            values[response_name] = value
+                            if entry.object_type is not None and self.is_awaitable(value):
+                                awaiting.append(response_name)
+                            continue
                 others[response_name] = field_details_list
             completed = super().execute_fields(parent_type, source_value, path, others, position_context) if others else {}
         except Exception:
@@ -288,6 +351,8 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             raise
         if awaiting or self.is_awaitable(completed):
             return _merge_when_done(grouped_field_set, values, awaiting, completed)
+        if not others:
+            return values  # every field completed here, in the selection's order
         return _merged(grouped_field_set, values, completed)
 
     def _complete_plain(
@@ -312,13 +377,20 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             return NOT_PRELOADED
         if value is Undefined or isinstance(value, Exception) or self.is_awaitable(value):
             return NOT_PRELOADED
-        if value is None and entry.direct:
-            return None
+        objects = entry.objects
+        if objects is not None and value is None:
+            return None if objects.nullable else NOT_PRELOADED
+        if objects is not None and not _completes_directly(objects, value):
+            # graphql-core's path reports the null or the wrong value; no subfield has run yet.
+            return NOT_PRELOADED
 
         # Objects: what graphql-core's execute_field does after the resolver call.
         field_path = Path(path, response_name, parent_type.name)
         try:
-            if entry.direct:
+            if objects is not None and objects.item_type is not None:
+                completed = self._complete_items(entry.object_type, objects, value, field_details_list, field_path,
+                                                 position_context)
+            elif objects is not None:
                 completed = self.collect_and_execute_subfields(
                     entry.object_type, field_details_list, field_path, value, position_context
                 )
@@ -335,6 +407,45 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             return self._await_object(completed, entry.field.type, field_details_list, field_path)
         return completed
 
+    def _complete_items(
+        self,
+        object_type: GraphQLObjectType,
+        objects: Objects,
+        items: list[Any] | tuple[Any, ...],
+        field_details_list: FieldDetailsList,
+        field_path: Path,
+        position_context: Any,
+    ) -> Any:
+        """Complete a list of objects that `_completes_directly` accepted, as graphql-core's list completion does."""
+        item_type = objects.item_type
+        completed: list[Any] = []
+        awaiting: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                if item is None:
+                    completed.append(None)
+                    continue
+                item_path = field_path.add_key(index, None)
+                try:
+                    value = self.collect_and_execute_subfields(
+                        object_type, field_details_list, item_path, item, position_context
+                    )
+                except Exception as error:  # noqa: BLE001 - reported as graphql-core reports an item's error
+                    # Raises again when the item may not be null, which fails the whole list.
+                    self.handle_field_error(error, item_type, field_details_list, item_path)
+                    value = None
+                if self.is_awaitable(value):
+                    value = self._await_object(value, item_type, field_details_list, item_path)
+                    awaiting.append(index)
+                completed.append(value)
+        except Exception:
+            if awaiting:
+                self.settle_in_background([completed[index] for index in awaiting])
+            raise
+        if awaiting:
+            return _fill_when_done(completed, awaiting)
+        return completed
+
     async def _await_object(
         self, completed: Awaitable[Any], field_type: Any, field_details_list: FieldDetailsList, field_path: Path
     ) -> Any:
@@ -343,6 +454,29 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as error:  # noqa: BLE001 - reported as graphql-core reports a field's error
             self.handle_field_error(error, field_type, field_details_list, field_path)
             return None
+
+
+def _completes_directly(objects: Objects, value: Any) -> bool:
+    """Return whether a field's value is one object or a list or tuple of objects that need no resolve info."""
+    if objects.item_type is None:
+        return objects.accepts(value)
+    if type(value) not in (list, tuple):
+        return False  # other iterables may hold awaitables or be consumed once
+    for item in value:
+        if item is None:
+            if not objects.item_nullable:
+                return False
+        elif not objects.accepts(item):
+            return False
+    return True
+
+
+async def _fill_when_done(completed: list[Any], awaiting: list[int]) -> list[Any]:
+    """Await the list items that are still completing and put each one in its place."""
+    done = await gather_with_cancel(*(completed[index] for index in awaiting))
+    for index, value in zip(awaiting, done, strict=True):
+        completed[index] = value
+    return completed
 
 
 def _merged(order: GroupedFieldSet, plain: dict[str, Any], others: dict[str, Any]) -> dict[str, Any]:
@@ -358,6 +492,7 @@ async def _merge_when_done(
     others_pending = inspect.isawaitable(others)
     if others_pending:
         pending.append(others)
-    done = await asyncio.gather(*pending)
+    # One awaitable needs no task of its own, as in graphql-core.
+    done = [await pending[0]] if len(pending) == 1 else await gather_with_cancel(*pending)
     plain.update(zip(awaiting, done))
     return _merged(order, plain, done[-1] if others_pending else others)

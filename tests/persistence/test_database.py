@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import orjson
 import pytest
 from sqlalchemy import event, text
 
@@ -174,3 +175,21 @@ async def test_read_without_snapshot_skips_begin(services):
     assert sent == ["SELECT", "SELECT"]
     # The pooled connection does not keep the option: the next snapshot read begins again.
     assert await _statements_of(services, snapshot=True) == _snapshot_statements(services)
+
+
+async def test_json_columns_read_back_as_written(services):
+    """JSON columns are parsed by orjson on read and written by SQLAlchemy's default serializer."""
+    now = services.clock.now()
+    subjects = ["PHYSICS", "Électronique", "数学", 'a "quoted" name']
+    preferences = {"reminders": False, "digest": True}
+    async with services.database.write() as session:
+        member = Member(email="json@example.org", first_name="J", last_name="S", subjects=subjects,
+                        email_preferences=preferences, created_at=now, updated_at=now)
+        session.add(member)
+
+    async with services.database.read() as session:
+        stored = await session.get(Member, member.id)
+
+    assert services.database.engine.dialect._json_deserializer is orjson.loads
+    assert stored.subjects == subjects
+    assert stored.email_preferences == preferences

@@ -54,6 +54,27 @@ class Detail:
     async def later(self) -> str:
         return f"{self.text} later"
 
+    @strawberry.field
+    async def must_later(self) -> str:
+        if self.text == "fails later":
+            raise ValueError("this non-null async field fails")
+        return self.must
+
+
+class SpecialTag(Tag):
+    """A subclass of Tag's class, which Strawberry's `is_type_of` accepts but only a call shows."""
+
+
+@strawberry.type
+class Checked:
+    """A type with its own `is_type_of`, which must be called as graphql-core calls it."""
+
+    label: str
+
+    @classmethod
+    def is_type_of(cls, obj, _info) -> bool:
+        return isinstance(obj, Checked) and obj.label != "rejected"
+
 
 @strawberry.type
 class Item:
@@ -69,6 +90,19 @@ class Item:
     required: Detail = field(default_factory=lambda: Detail(text="required", must="yes"))
     parts: list[Detail | None] = field(default_factory=lambda: [Detail(text="part", must="yes"), None])
     strict_parts: list[Detail] = field(default_factory=lambda: [Detail(text="strict", must="yes")])
+    tags_list: list[Tag] = field(default_factory=lambda: [Tag(name="t1", weight=1), SpecialTag(name="t2", weight=2)])
+    tag_tuple: list[Tag | None] = field(default_factory=lambda: (Tag(name="t3", weight=3), None))
+    checked: list[Checked] = field(default_factory=lambda: [Checked(label="accepted")])
+    failing_parts: list[Detail | None] = field(
+        default_factory=lambda: [Detail(text="fine", must="yes"), Detail(text="fails later", must="yes")]
+    )
+    failing_strict_parts: list[Detail] | None = field(
+        default_factory=lambda: [Detail(text="fine", must="yes"), Detail(text="fails later", must="yes")]
+    )
+    # The second item fails at once, while the first one's async field is still pending.
+    broken_strict_parts: list[Detail] | None = field(
+        default_factory=lambda: [Detail(text="fine", must="yes"), Detail(text="broken", must=None)]  # type: ignore[arg-type]
+    )
 
     @strawberry.field
     def shout(self, suffix: str = "!") -> str:
@@ -147,6 +181,9 @@ class BadItem:
     required: object = None
     parts: object = field(default_factory=lambda: [Detail(text="part", must=None), None, "not a detail"])
     strict_parts: object = field(default_factory=lambda: [Detail(text="strict", must="yes"), None])
+    tags_list: object = field(default_factory=lambda: [Tag(name="t1", weight=1), Detail(text="not a tag", must="no")])
+    tag_tuple: object = field(default_factory=lambda: (tag for tag in [Tag(name="generated", weight=4), None]))
+    checked: object = field(default_factory=lambda: [Checked(label="accepted"), Checked(label="rejected")])
 
 
 def _item(name: str = "alpha") -> Item:
@@ -173,6 +210,11 @@ class Query:
     @strawberry.field
     def bad_list(self) -> list[Item | None]:
         return [_item(), BadItem()]  # type: ignore[list-item]
+
+    @strawberry.field
+    def cast_tag(self) -> Item | None:
+        # A value Strawberry's `is_type_of` accepts by its cast, not by its class.
+        return BadItem(tags_list=[strawberry.cast(Tag, Detail(text="cast", must="yes"))])  # type: ignore[return-value]
 
 
 def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
@@ -210,6 +252,17 @@ QUERIES = [
     "{ bad { parts { text must } } }",
     "{ bad { strictParts { text } } }",
     "{ badList { parts { must } name } }",
+    # Lists of objects with a type check: Strawberry's own, where the class decides, and the application's.
+    "{ item { tagsList { name weight } tagTuple { name } checked { label } } }",
+    "{ bad { tagsList { name } } }",
+    "{ bad { tagTuple { name } } }",
+    "{ bad { checked { label } } }",
+    "{ castTag { tagsList { name } } }",
+    # Async subfields that fail inside list items: the item, or the whole list, becomes null.
+    "{ item { failingParts { text mustLater } name } }",
+    "{ item { failingStrictParts { text mustLater } name } }",
+    "{ item { brokenStrictParts { mustLater must } name } }",
+    "{ items { strictParts { mustLater } } }",
 ]
 
 
@@ -247,8 +300,21 @@ def test_plain_fields_of_item_type():
     # Resolvers without a direct reader (shout, later, failing) take graphql-core's path.
     assert plain == {
         "name", "note", "count", "colour", "colours", "grid", "must", "tags", "leaves", "required", "parts",
-        "strictParts", "detail", "brokenDetail", "tag", "contextWord", "upper",
+        "strictParts", "tagsList", "tagTuple", "checked", "failingParts", "failingStrictParts", "brokenStrictParts",
+        "detail", "brokenDetail", "tag", "contextWord", "upper",
     }
+
+
+def test_objects_needing_resolve_info():
+    graphql_schema = strawberry.Schema(query=Query)._schema
+    fields = graphql_schema.type_map["Item"].fields
+
+    # Checked has an `is_type_of` of its own, which may read the resolve info.
+    assert plain_field(fields["checked"]).objects is None
+    # Tag's `is_type_of` is Strawberry's, which accepts instances of Tag's class.
+    assert plain_field(fields["tagsList"]).objects.origin is Tag
+    # Detail has no `is_type_of` at all.
+    assert plain_field(fields["strictParts"]).objects.origin is None
 
 
 async def test_plain_fields_skip_the_resolve_info():
@@ -262,11 +328,15 @@ async def test_plain_fields_skip_the_resolve_info():
 
     schema = strawberry.Schema(query=Query, execution_context_class=CountingExecutor)
 
-    result = await schema.execute("{ item { name count colours shout later detail { text } tag { name } } }")
+    result = await schema.execute(
+        "{ item { name count colours shout later detail { text } tag { name } required { text } "
+        "strictParts { text } leaves { label } tagsList { name } checked { label } } }"
+    )
 
     assert result.errors is None
-    # Tag implements an interface, so its type check gets a resolve info as in graphql-core.
-    assert built == ["Query.item", "Item.tag", "Item.shout", "Item.later"]
+    # Only the resolvers without a reader, the SpecialTag in tagsList (not of Tag's own class) and the
+    # list whose type has its own `is_type_of` get a resolve info.
+    assert sorted(built) == ["Item.checked", "Item.later", "Item.shout", "Item.tagsList", "Query.item"]
 
 
 async def test_direct_reader_replaces_resolver():
