@@ -3,6 +3,7 @@
 `domain.search` describes the sort key and each of its parts. The full-text
 index finds the candidates: by their words, and on SQLite also by the values
 of the list filters, which lets SQLite count them from the index alone.
+SQLite keeps one full-text table per side and reads only the searched side's.
 Everything else a search filters and ranks on is read from the candidate's
 `member_listing` row, one row per candidate.
 Text relevance counts, for each word, the weight of the most important part
@@ -20,6 +21,7 @@ from functools import lru_cache
 
 from sqlalchemy import (
     Date, Integer, String, and_, bindparam, case, exists, func, literal, literal_column, or_, select, table, text,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -28,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from persistence import contact_requests as request_table
 from persistence.models import ActivityProfile, AvailabilityPeriod, ContactRequest, Member, MemberListing, Organisation
-from persistence.search_index import FIELDS, FILTER_COLUMN, MASK_COLUMNS, filter_word, tag_bit
+from persistence.search_index import FIELDS, FILTER_COLUMN, MASK_COLUMNS, SQLITE_TEXT_TABLES, filter_word, tag_bit
 
 # The weight of a word by the part of the profile it is found in: names and
 # organisation, city and role, subjects and topics. A word that matched but is
@@ -162,16 +164,23 @@ def _parameters(
 def _counted_by_index(shape: _Shape) -> bool:
     """Return whether the full-text index alone can count what a search finds: on SQLite, with no availability filter.
 
-    Its entries contain the side and the filter words of exactly the listed
-    members, written with their listing rows, so the count is the same.
+    Each side's table contains the filter words of exactly the listed members
+    of that side, written with their listing rows, so the count is the same.
     """
     return shape.sqlite and _uses_index(shape) and not (shape.available_from or shape.available_until)
 
 
-def _index_expression(shape: _Shape) -> ColumnElement:
-    """Return SQLite's full-text expression of a search: the bound words and filters, and the side."""
-    side_word = literal(f" AND {{{FILTER_COLUMN}}} : side").concat(func.lower(_side(shape)))
-    return bindparam("expression", type_=String).concat(side_word)
+# An FTS5 expression that matches no entry: side words are no longer indexed.
+_NO_MATCH = f"{{{FILTER_COLUMN}}} : {filter_word('side', 'none')}"
+
+
+def _index_expression(shape: _Shape, side: str) -> ColumnElement:
+    """Return the full-text expression for SQLite's table of `side`: the bound one when the search lists that side.
+
+    For the other side's table it is an expression that matches nothing, so
+    FTS5 reads one term there instead of evaluating the search.
+    """
+    return case((_side(shape) == side, bindparam("expression", type_=String)), else_=literal(_NO_MATCH))
 
 
 def _index_count(shape: _Shape) -> Select:
@@ -179,31 +188,37 @@ def _index_count(shape: _Shape) -> Select:
 
     Valid only when `_counted_by_index` is true for the shape.
     """
-    return (
+    counts = [
         select(func.count())
-        .select_from(table("member_search"))
+        .select_from(table(name))
         .where(
-            literal_column("member_search").op("MATCH")(_index_expression(shape)),
+            literal_column(name).op("MATCH")(_index_expression(shape, side)),
             literal_column("rowid", Integer) != bindparam("viewer_id", type_=Integer),
         )
-    )
+        .scalar_subquery()
+        for side, name in SQLITE_TEXT_TABLES.items()
+    ]
+    total = counts[0]
+    for count in counts[1:]:
+        total = total + count
+    return select(total)
 
 
 def _text_matches(shape: _Shape) -> Subquery:
     """Select the ids of the members whose index entry contains every word.
 
-    On SQLite the entry must also contain the side and a value of each list
-    filter, so that the full-text index alone narrows the candidates. A search
-    with list filters and no words finds its candidates this way too. The
-    listing conditions check the same again.
+    On SQLite the entry must be in the searched side's table and contain a
+    value of each list filter, so that the full-text index alone narrows the
+    candidates. A search with list filters and no words finds its candidates
+    this way too. The listing conditions check the same again.
     """
     if shape.sqlite:
-        return (
+        return union_all(*(
             select(literal_column("rowid", Integer).label("member_id"))
-            .select_from(table("member_search"))
-            .where(literal_column("member_search").op("MATCH")(_index_expression(shape)))
-            .subquery("text_match")
-        )
+            .select_from(table(name))
+            .where(literal_column(name).op("MATCH")(_index_expression(shape, side)))
+            for side, name in SQLITE_TEXT_TABLES.items()
+        )).subquery("text_match")
     else:
         statement = text("SELECT member_id FROM member_search WHERE document @@ to_tsquery('simple', :expression)")
     return statement.columns(member_id=Integer).subquery("text_match")

@@ -2,10 +2,11 @@
 
 Three parts, all derived from `Member`, `Organisation` and `ActivityProfile`:
 
-- `member_search`: full text. SQLite uses an FTS5 table whose rowid is the
-  member id, one column per weighted part; PostgreSQL a weighted tsvector with
-  a GIN index. Both index text normalised here (lower case, accents removed),
-  so the two databases see the same words.
+- Full text. SQLite uses one FTS5 table per side (`SQLITE_TEXT_TABLES`),
+  whose rowid is the member id, with one column per weighted part;
+  PostgreSQL uses `member_search`, a weighted tsvector with a GIN index. Both
+  index text normalised here (lower case, accents removed), so the two
+  databases see the same words.
 - `member_listing`: one row per member a search may list, with everything a
   search filters and ranks on: side, countries, list values as bit masks, the
   newest availability date and the words of each weighted part.
@@ -38,10 +39,16 @@ LISTING_WORDS = {
     "words_third": ("topics",),
 }
 
-# SQLite's full-text table also has, in this column, one word per value a
-# search filters on ("sidecompany", "countryde", "topicphysics"), so a search
-# with free text and filters finds its candidates in the full-text index alone.
+# SQLite's full-text tables also have, in this column, one word per value a
+# search filters on ("countryde", "topicphysics"), so a search with free text
+# and filters finds its candidates in the full-text index alone.
 FILTER_COLUMN = "filters"
+
+# SQLite's full-text table of the members of each side (the kind of their
+# organisation). A search reads only the side it lists, so the index needs no
+# side word, which every search would otherwise intersect with the half of
+# all entries that contain it.
+SQLITE_TEXT_TABLES = {"SCHOOL": "member_search_school", "COMPANY": "member_search_company"}
 
 # Bit i of a listing mask is set when the profile has value i of the kind's
 # list. The names are those of `domain.vocabulary` (a test keeps them equal).
@@ -108,8 +115,7 @@ def filter_word(kind: str, value: str) -> str:
 
 def filter_words(listing: dict[str, Any]) -> str:
     """Return the `FILTER_COLUMN` text of a `listing_values` row."""
-    words = [filter_word("side", listing["side"])]
-    words += [filter_word("country", code) for code in {listing["country_code"], listing["profile_country_code"]}]
+    words = [filter_word("country", code) for code in {listing["country_code"], listing["profile_country_code"]}]
     for kind, column in MASK_COLUMNS.items():
         words += [filter_word(kind, value) for value in TAG_BITS[kind] if listing[column] & tag_bit(kind, value)]
     return " ".join(sorted(words))
@@ -197,8 +203,13 @@ async def _refresh_batch(session: AsyncSession, members: Sequence[Member]) -> No
     ids = [member.id for member in members]
     await session.exec(delete(MemberListing).where(MemberListing.member_id.in_(ids)))
     await session.exec(delete(AvailabilityPeriod).where(AvailabilityPeriod.member_id.in_(ids)))
-    key = "rowid" if _is_sqlite(session) else "member_id"
-    await session.exec(text(f"DELETE FROM member_search WHERE {key} IN ({', '.join(str(int(i)) for i in ids)})"))
+    listed_ids = ", ".join(str(int(i)) for i in ids)
+    if _is_sqlite(session):
+        # A member whose organisation changed kind moves to the other side's table.
+        for name in SQLITE_TEXT_TABLES.values():
+            await session.exec(text(f"DELETE FROM {name} WHERE rowid IN ({listed_ids})"))
+    else:
+        await session.exec(text(f"DELETE FROM member_search WHERE member_id IN ({listed_ids})"))
 
     organisation_ids = {member.organisation_id for member in members if member.organisation_id is not None}
     organisations = {}
@@ -209,8 +220,9 @@ async def _refresh_batch(session: AsyncSession, members: Sequence[Member]) -> No
     profiles = {profile.member_id: profile for profile in found}
 
     rows = index_rows(members, organisations, profiles)
-    if rows.texts:
-        await session.exec(text_insert(session.bind.dialect.name), params=rows.texts)
+    dialect_name = session.bind.dialect.name
+    for side, texts in _texts_by_side(rows).items():
+        await session.exec(text_insert(dialect_name, side), params=texts)
     if rows.listings:
         await session.exec(insert(MemberListing), params=rows.listings)
     if rows.periods:
@@ -221,7 +233,7 @@ async def _refresh_batch(session: AsyncSession, members: Sequence[Member]) -> No
 class IndexRows:
     """The rows of each index table for a set of members, as column values."""
 
-    texts: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[dict[str, Any]] = field(default_factory=list)  # in the order of `listings`
     listings: list[dict[str, Any]] = field(default_factory=list)
     periods: list[dict[str, Any]] = field(default_factory=list)
 
@@ -249,15 +261,24 @@ def index_rows(
     return rows
 
 
-def text_insert(dialect_name: str) -> TextClause:
-    """Build the insert of one member's full-text row, with parameters `id` and one per column name.
+def _texts_by_side(rows: IndexRows) -> dict[str, list[dict[str, Any]]]:
+    """Group the full-text rows by the side of their member, as SQLite stores them."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for texts, listing in zip(rows.texts, rows.listings, strict=True):
+        grouped.setdefault(listing["side"], []).append(texts)
+    return grouped
 
-    The column names are FIELDS, and on SQLite also FILTER_COLUMN.
+
+def text_insert(dialect_name: str, side: str) -> TextClause:
+    """Build the insert of one full-text row of a member of `side`, with parameters `id` and one per column name.
+
+    The column names are FIELDS, and on SQLite also FILTER_COLUMN. PostgreSQL
+    keeps both sides in one table.
     """
     if dialect_name == "sqlite":
         columns = ", ".join((*FIELDS, FILTER_COLUMN))
         values = ", ".join(f":{name}" for name in (*FIELDS, FILTER_COLUMN))
-        return text(f"INSERT INTO member_search (rowid, {columns}) VALUES (:id, {values})")
+        return text(f"INSERT INTO {SQLITE_TEXT_TABLES[side]} (rowid, {columns}) VALUES (:id, {values})")
     document = " || ".join(f"setweight(to_tsvector('simple', :{name}), '{_PG_WEIGHTS[name]}')" for name in FIELDS)
     return text(f"INSERT INTO member_search (member_id, document) VALUES (:id, {document})")
 

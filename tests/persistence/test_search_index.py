@@ -12,6 +12,7 @@ from domain.vocabulary import ActivityLength, AgeGroup, StemTopic
 from persistence import members as member_table
 from persistence import search_index
 from persistence.migrate import alembic_config, upgrade
+from persistence.models import Organisation
 from tests.search_data import add_member
 
 PROFILE = {
@@ -24,7 +25,10 @@ PROFILE = {
 async def index_rows(services) -> dict[str, list]:
     async with services.database.read() as session:
         if services.database.is_sqlite:
-            document = "SELECT rowid, names, organisation, place, role, topics, description FROM member_search"
+            document = " UNION ALL ".join(
+                f"SELECT rowid, '{side}', names, organisation, place, role, topics, description, filters FROM {name}"
+                for side, name in search_index.SQLITE_TEXT_TABLES.items()
+            )
         else:
             document = "SELECT member_id, document::text FROM member_search"
         listing = (
@@ -92,6 +96,24 @@ async def test_refresh_members_matches_refresh_member(services):
     assert in_bulk["periods"] == one_by_one["periods"]
 
 
+async def test_organisation_kind_change_moves_text_row(services):
+    member = await add_member(services, "Zoë Janssens", kind="COMPANY", profile=PROFILE)
+
+    async with services.database.write() as session:
+        row = await member_table.get_member(session, member.id)
+        organisation = await session.get(Organisation, row.organisation_id)
+        organisation.kind = "SCHOOL"
+        await search_index.refresh_member(session, row)
+    rows = await index_rows(services)
+
+    assert [listing[1] for listing in rows["listing"]] == ["SCHOOL"]
+    if services.database.is_sqlite:
+        # The row left the company table for the school table.
+        assert [text_row[:2] for text_row in rows["text"]] == [(str(member.id), "SCHOOL")]
+    else:
+        assert len(rows["text"]) == 1
+
+
 async def test_migration_builds_the_listing_of_existing_members(services, database_url):
     await add_member(services, "Zoë Janssens", city="Liège", profile=PROFILE)
     await add_member(services, "Bram Peeters", kind="SCHOOL", joined_days=1)
@@ -117,3 +139,31 @@ async def _tables(services) -> set[str]:
         else:
             statement = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
         return {row[0] for row in (await session.exec(text(statement))).all()}
+
+
+async def test_migration_splits_sqlite_text_by_side(services, database_url):
+    await add_member(services, "Zoë Janssens", city="Liège", profile=PROFILE)
+    await add_member(services, "Bram Peeters", kind="SCHOOL", joined_days=1)
+    written_by_the_service = await index_rows(services)
+    await services.database.dispose()
+
+    # Back to one table whose filter words include the side, as revision 0002 wrote them.
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0002")
+    try:
+        if services.database.is_sqlite:
+            async with services.database.read() as session:
+                filters = (await session.exec(text("SELECT filters FROM member_search ORDER BY rowid"))).all()
+            assert ["sidecompany" in row[0].split() for row in filters] == [True, False]
+            assert ["sideschool" in row[0].split() for row in filters] == [False, True]
+            assert not set(search_index.SQLITE_TEXT_TABLES.values()) & await _tables(services)
+    finally:
+        await asyncio.to_thread(upgrade, database_url)
+
+    tables = await _tables(services)
+    if services.database.is_sqlite:
+        assert "member_search" not in tables
+        assert set(search_index.SQLITE_TEXT_TABLES.values()) <= tables
+    else:
+        assert "member_search" in tables
+    assert await index_rows(services) == written_by_the_service
+    assert len(written_by_the_service["text"]) == 2

@@ -39,6 +39,19 @@ ORGANISATION_COLUMNS = ("id", "name", "kind", "country_code", "city")
 PROFILE_COLUMNS = ("member_id", "country_code", "stem_topics", "activity_lengths", "age_groups", "availability",
                    "description")
 
+# The full-text rows of this revision's `member_search`, written here rather
+# than by `search_index`, which writes to the tables of later revisions.
+SQLITE_TEXT_INSERT = sa.text(
+    "INSERT INTO member_search (rowid, names, organisation, place, role, topics, description, filters) "
+    "VALUES (:id, :names, :organisation, :place, :role, :topics, :description, :filters)"
+)
+POSTGRESQL_TEXT_INSERT = sa.text(
+    "INSERT INTO member_search (member_id, document) VALUES (:id, "
+    "setweight(to_tsvector('simple', :names), 'A') || setweight(to_tsvector('simple', :organisation), 'A') || "
+    "setweight(to_tsvector('simple', :place), 'B') || setweight(to_tsvector('simple', :role), 'B') || "
+    "setweight(to_tsvector('simple', :topics), 'C') || setweight(to_tsvector('simple', :description), 'D'))"
+)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -98,7 +111,8 @@ def rebuild_search_index() -> None:
             {profile.member_id: profile for profile in profiles},
         )
         if rows.texts:
-            bind.execute(search_index.text_insert(bind.dialect.name), rows.texts)
+            insert = SQLITE_TEXT_INSERT if bind.dialect.name == "sqlite" else POSTGRESQL_TEXT_INSERT
+            bind.execute(insert, rows.texts)
         for name, values in (("member_listing", rows.listings), ("availability_period", rows.periods)):
             if values:
                 bind.execute(sa.insert(tables[name]), values)
