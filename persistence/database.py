@@ -16,9 +16,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from persistence import sqlite_driver
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +116,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # SQLAlchemy's default serializer.
     options: dict[str, Any] = {"echo": echo, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
+        parsed = make_url(url)
+        if parsed.drivername == "sqlite+aiosqlite":
+            # The same driver, one round trip to its thread per statement (`persistence.sqlite_driver`).
+            parsed = parsed.set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
+        engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **options)
