@@ -11,10 +11,11 @@ are plain, and that walk was the largest cost of the page after the SQL.
 `PlainFieldExecutor` completes such a field with a function built once per
 field from its type, and reads an attribute of the source directly where
 Strawberry's resolver would. Which fields of a selection are plain is found
-once per request, not once per object. Anything unusual (arguments, directives, a value of the
-wrong kind, a null in a non-null position, an error) goes to graphql-core's
-own path, which computes the field again and reports it exactly as before.
-Reading a plain field has no side effect, so computing it twice is safe.
+once per request, not once per object. Anything unusual (arguments,
+directives, a value of the wrong kind, a null in a non-null position, an
+error) goes to graphql-core's own path, which computes the field again and
+reports it exactly as before. Reading a plain field has no side effect, so
+computing it twice is safe.
 
 Fields of object types read without a resolver (`edges`, `node`,
 `availability`) skip the resolver call too. An object, or a list or tuple of
