@@ -56,10 +56,10 @@ class Database:
 
         With `snapshot=False`, SQLite runs each statement in a transaction of
         its own, so two statements of the block may see different commits.
-        A block of one statement loses nothing and saves the BEGIN, which
-        costs three round trips to aiosqlite's thread, about 0.2 ms on a 2-core
-        Intel Xeon.
-        PostgreSQL reads in one transaction either way.
+        A block of one statement loses nothing and saves the BEGIN and the
+        rollback at the end, each a round trip to aiosqlite's thread
+        (`persistence.sqlite_driver`). PostgreSQL reads in one transaction
+        either way.
         """
         async with self._sessions() as session:
             if self.is_sqlite and not snapshot:
