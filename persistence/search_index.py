@@ -220,9 +220,11 @@ async def _refresh_batch(session: AsyncSession, members: Sequence[Member]) -> No
     profiles = {profile.member_id: profile for profile in found}
 
     rows = index_rows(members, organisations, profiles)
-    dialect_name = session.bind.dialect.name
-    for side, texts in _texts_by_side(rows).items():
-        await session.exec(text_insert(dialect_name, side), params=texts)
+    if _is_sqlite(session):
+        for side, texts in _texts_by_side(rows).items():
+            await session.exec(sqlite_text_insert(side), params=texts)
+    elif rows.texts:
+        await session.exec(POSTGRESQL_TEXT_INSERT, params=rows.texts)
     if rows.listings:
         await session.exec(insert(MemberListing), params=rows.listings)
     if rows.periods:
@@ -269,18 +271,23 @@ def _texts_by_side(rows: IndexRows) -> dict[str, list[dict[str, Any]]]:
     return grouped
 
 
-def text_insert(dialect_name: str, side: str) -> TextClause:
-    """Build the insert of one full-text row of a member of `side`, with parameters `id` and one per column name.
+def sqlite_text_insert(side: str) -> TextClause:
+    """Build the insert of one full-text row into SQLite's table of `side`, with parameters `id` and one per column.
 
-    The column names are FIELDS, and on SQLite also FILTER_COLUMN. PostgreSQL
-    keeps both sides in one table.
+    The columns are FIELDS and FILTER_COLUMN.
     """
-    if dialect_name == "sqlite":
-        columns = ", ".join((*FIELDS, FILTER_COLUMN))
-        values = ", ".join(f":{name}" for name in (*FIELDS, FILTER_COLUMN))
-        return text(f"INSERT INTO {SQLITE_TEXT_TABLES[side]} (rowid, {columns}) VALUES (:id, {values})")
-    document = " || ".join(f"setweight(to_tsvector('simple', :{name}), '{_PG_WEIGHTS[name]}')" for name in FIELDS)
-    return text(f"INSERT INTO member_search (member_id, document) VALUES (:id, {document})")
+    columns = ", ".join((*FIELDS, FILTER_COLUMN))
+    values = ", ".join(f":{name}" for name in (*FIELDS, FILTER_COLUMN))
+    return text(f"INSERT INTO {SQLITE_TEXT_TABLES[side]} (rowid, {columns}) VALUES (:id, {values})")
+
+
+# The insert of one full-text row into PostgreSQL's table of both sides, with
+# parameters `id` and one per name of FIELDS.
+POSTGRESQL_TEXT_INSERT = text(
+    "INSERT INTO member_search (member_id, document) VALUES (:id, "
+    + " || ".join(f"setweight(to_tsvector('simple', :{name}), '{_PG_WEIGHTS[name]}')" for name in FIELDS)
+    + ")"
+)
 
 
 def _is_sqlite(session: AsyncSession) -> bool:

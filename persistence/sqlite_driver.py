@@ -15,9 +15,9 @@ cursors keep SQLAlchemy's adapter. A search page took 0.6 to 0.9 ms less in
 process (bench/search.py's data, 2-core AMD EPYC, same process, alternating).
 
 NOTE: the classes below extend SQLAlchemy 2.1's adapter and call aiosqlite's
-`Connection._execute` and `_conn`, which are not public; pyproject.toml pins
-SQLAlchemy to 2.1, and tests/persistence/test_sqlite_driver.py checks the
-round trips.
+`Connection._execute` and `_conn`, which are not public. So pyproject.toml
+pins SQLAlchemy to 2.1, and tests/persistence/test_sqlite_driver.py checks
+the round trips.
 
 The dialect is registered as `sqlite+pgbs_aiosqlite`; `persistence.database`
 uses it for `sqlite+aiosqlite` URLs.

@@ -187,7 +187,7 @@ def _attribute(field: GraphQLField) -> str | None:
 
 @dataclass(frozen=True)
 class Objects:
-    """How the objects of a field are completed without a resolve info."""
+    """The completion rules of a field of objects that needs no resolve info."""
 
     nullable: bool  # the field may be null
     item_type: GraphQLOutputType | None  # the item type of a list of objects, None for one object
@@ -211,7 +211,7 @@ class PlainField:
     read: Reader
     complete: Completer | None  # for scalars, enums and lists of them
     object_type: GraphQLObjectType | None  # for fields of object types, alone or in lists
-    # For objects and lists of objects that need no resolve info; None sends them to `complete_value`.
+    # For objects and lists of objects that need no resolve info. None sends them to `complete_value`.
     objects: Objects | None = None
     # For scalars, enums and lists of them that `read` takes from this attribute of the source.
     attribute: str | None = None
@@ -233,11 +233,14 @@ def _plain_field(field: GraphQLField) -> PlainField | None:
 
 
 def _objects(field_type: GraphQLOutputType, object_type: GraphQLObjectType) -> Objects | None:
-    """Describe how to complete a field of one object or a list of objects, or None when it needs `complete_value`."""
+    """Return the completion rules of a field of one object or a list of objects.
+
+    None means the field needs `complete_value`.
+    """
     origin = None
     if object_type.is_type_of is not None:
         definition = object_type.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
-        # Strawberry's own `is_type_of` accepts instances of the type's class; the application's may do anything.
+        # Strawberry's own `is_type_of` accepts instances of the type's class, but the application's may do anything.
         if definition is None or definition.is_type_of is not None:
             return None
         origin = definition.origin

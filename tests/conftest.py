@@ -15,12 +15,13 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from domain.clock import Clock
 from domain.passwords import PasswordHasher
@@ -137,3 +138,19 @@ async def count_rows(services: Services, table: str) -> int:
     async with services.database.read() as session:
         result = await session.exec(text(f"SELECT count(*) FROM {table}"))
         return result.one()[0]
+
+
+@contextmanager
+def counted_statements(services):
+    """Collect the text of each SQL statement sent to the database inside the block."""
+    statements: list[str] = []
+
+    def count(_connection, _cursor, statement, _parameters, _context, _executemany):
+        statements.append(statement)
+
+    engine = services.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
-
 from domain import search
 from domain.errors import DomainError, ErrorCode
 from domain.search import SearchFilter
 from domain.vocabulary import ActivityLength, AgeGroup, StemTopic
+from tests.conftest import counted_statements
 from tests.search_data import add_member
 
 
@@ -351,17 +350,8 @@ def test_search_filter_words_and_tags():
 
 
 async def _search_statements(services, viewer, search_filter) -> list[str]:
-    sent: list[str] = []
-
-    def record(_connection, _cursor, statement, _parameters, _context, _executemany):
-        sent.append(statement)
-
-    engine = services.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with counted_statements(services) as sent:
         await search.search_members(services, viewer, search_filter, first=20)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     return sent
 
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
+from tests.conftest import counted_statements
 from tests.factories import active_member
 from tests.search_data import add_member
 
@@ -31,22 +28,6 @@ query SearchPage($first: Int) {
   }
 }
 """
-
-
-@contextmanager
-def counted_statements(services):
-    """Count the SQL statements sent to the database inside the block."""
-    statements: list[str] = []
-
-    def count(_connection, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
-    engine = services.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def test_search_page_statements_do_not_grow(client, services):

@@ -101,7 +101,10 @@ class Item:
     )
     # The second item fails at once, while the first one's async field is still pending.
     broken_strict_parts: list[Detail] | None = field(
-        default_factory=lambda: [Detail(text="fine", must="yes"), Detail(text="broken", must=None)]  # type: ignore[arg-type]
+        default_factory=lambda: [
+            Detail(text="fine", must="yes"),
+            Detail(text="broken", must=None),  # type: ignore[arg-type]
+        ]
     )
 
     @strawberry.field
