@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from tests.activity_factories import accept_request, activity_input, connected_pair, send_request
+from tests.conftest import counted_statements
 from tests.factories import active_member, outbox
 
 ACTIVITY_FIELDS = """
@@ -232,17 +232,8 @@ async def test_activities_connection_pages_and_filters(client, services, pair):
 
 async def count_queries(services, call) -> int:
     """Run `call` and return how many SQL statements it sent."""
-    statements: list[str] = []
-
-    def record(_connection, _cursor, statement, *_args) -> None:
-        statements.append(statement)
-
-    engine = services.database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with counted_statements(services) as statements:
         await call
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     return len(statements)
 
 
