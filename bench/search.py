@@ -24,7 +24,7 @@ from uvicorn.loops.auto import auto_loop_factory
 from bench import common, data
 from domain import accounts
 from persistence.database import SQLITE_MMAP_BYTES
-from pgbs.app import build_services, freeze_startup_objects
+from pgbs.app import build_services, prepare_garbage_collector
 from pgbs.settings import Settings
 from resolvers.loaders import Loaders
 from schema import build_schema
@@ -66,7 +66,7 @@ class InProcess:
         token = await data.viewer_token(self.services.settings.database_url)
         self.viewer = await accounts.authenticate(self.services, token)
         # As the service's lifespan does once started, so garbage collection costs what it costs there.
-        freeze_startup_objects()
+        prepare_garbage_collector()
 
     async def run(self, variables: dict) -> dict:
         context = Context(

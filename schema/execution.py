@@ -49,6 +49,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     Undefined,
     get_named_type,
     is_leaf_type,
@@ -288,6 +289,18 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         # graphql-core collects each selection once per request and type, so
         # the plan of a selection is made once, not once per object.
         self._plans: dict[int, tuple[GroupedFieldSet, _Plan | None]] = {}
+
+    # graphql-core stores the helpers it passes to resolvers on the executor,
+    # built from two of its bound methods. That reference cycle kept the
+    # executor, the request's context and every row it reached alive until the
+    # garbage collector ran. Built on each read, they are freed with the executor.
+    @property
+    def async_helpers(self) -> GraphQLResolveInfoHelpers:
+        return GraphQLResolveInfoHelpers(gather=self.gather_async_work, track=self.track_async_work)
+
+    @async_helpers.setter
+    def async_helpers(self, _helpers: GraphQLResolveInfoHelpers) -> None:
+        pass  # graphql-core's constructor assigns the same helpers
 
     def plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> _Plan | None:
         """Return each field of a selection in order with its PlainField or None, or None when none is plain."""

@@ -18,7 +18,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.websockets import WebsocketsTransport
 from sqlalchemy import text
 
-from pgbs.app import create_app
+from pgbs.app import YOUNG_GENERATION_THRESHOLD, create_app
 from pgbs.settings import Settings
 from pgbs.web import DEFAULT_BUILD_DIR
 from tests.conftest import count_rows
@@ -283,9 +283,10 @@ async def test_websocket_rejects_invalid_token_legacy_protocol(ws_url):
     assert message["payload"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_lifespan_freezes_startup_objects(services):
+async def test_lifespan_prepares_the_garbage_collector(services):
     app = create_app(services=services)
 
     async with app.router.lifespan_context(app):
         # The objects loaded at startup are out of the cyclic collector's generations.
         assert gc.get_freeze_count() > 100_000
+        assert gc.get_threshold()[0] == YOUNG_GENERATION_THRESHOLD

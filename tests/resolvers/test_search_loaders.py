@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+
+from persistence.models import Member
+from resolvers.loaders import Loaders
+from schema.context import Context
+from schema.execution import PlainFieldExecutor
 from tests.conftest import counted_statements
 from tests.factories import active_member
 from tests.search_data import add_member
@@ -50,3 +56,31 @@ async def test_search_page_statements_do_not_grow(client, services):
     assert len(large["search"]["edges"]) == 100
     assert all(edge["node"]["organisation"] and edge["node"]["activityProfile"] for edge in large["search"]["edges"])
     assert len(large_statements) == len(small_statements), "\n".join(large_statements)
+
+
+async def test_search_page_leaves_no_reference_cycles(client, services):
+    """The request's executor, context, loaders and rows are freed by reference counting when it ends.
+
+    Objects in a reference cycle wait for the cyclic garbage collector, which
+    then walks them all while every request waits.
+    """
+    viewer = await active_member(client, services, "claire@school.example", kind="SCHOOL")
+    for index in range(5):
+        await add_member(services, f"Member M{index}", organisation=f"Company {index}", joined_days=index,
+                         profile={"topics": ["PHYSICS"], "lengths": ["HALF_DAY"], "ages": ["AGES_10_12"]})
+    await client.execute(SEARCH_PAGE, {"first": 5}, token=viewer.token)
+
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        page = await client.execute(SEARCH_PAGE, {"first": 5}, token=viewer.token)
+        gc.collect()
+        ours = [item for item in gc.garbage if type(item) in (PlainFieldExecutor, Context, Loaders, Member)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+
+    assert len(page["search"]["edges"]) == 5
+    assert ours == []
