@@ -36,8 +36,8 @@ from domain.services import Services
 from domain.validation import clean_country, clean_date_range
 from domain.vocabulary import ActivityLength, AgeGroup, OrganisationKind, StemTopic
 from persistence import search as search_table
-from persistence.models import ActivityProfile, ContactRequest, Member, Organisation
-from persistence.search import SearchCriteria, SortKey
+from persistence.models import Member
+from persistence.search import SearchCriteria, SortKey, Values
 from persistence.search_index import search_words
 
 # Free text longer than this is rejected rather than cut, so a search never
@@ -75,10 +75,11 @@ class SearchPage:
     hits: list[SearchHit]
     has_next_page: bool
     total_count: int
-    organisations: dict[int, Organisation]  # keyed by organisation id
-    activity_profiles: dict[int, ActivityProfile]
+    # The columns of these rows (`search_table.Values`), read as the models' attributes.
+    organisations: dict[int, Values]  # keyed by organisation id
+    activity_profiles: dict[int, Values]
     exchanges: dict[int, Exchange]  # what each member has done towards the viewer (e-mail privacy rule)
-    latest_requests: dict[int, ContactRequest]  # the latest request between the viewer and each member
+    latest_requests: dict[int, Values]  # the latest request between the viewer and each member
 
 
 def criteria_from_filter(search_filter: SearchFilter | None) -> SearchCriteria:

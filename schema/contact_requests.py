@@ -9,6 +9,7 @@ import strawberry
 
 from domain.vocabulary import ContactDirection as Direction
 from persistence.models import ContactRequest as ContactRequestRow
+from persistence.search import Values
 from schema.connections import PageInfo
 from schema.enums import ActivityStatus, ContactDirection, ContactRequestStatus
 from schema.errors import UserError
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 @strawberry.type(description="A request from one member to connect with a member of the other side.")
 class ContactRequest(Node):
-    row: strawberry.Private[ContactRequestRow]
+    row: strawberry.Private[ContactRequestRow | Values]  # a search page reads its columns only (`Values`)
     status: ContactRequestStatus
     message: str
     response_message: str | None
@@ -30,7 +31,7 @@ class ContactRequest(Node):
     responded_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: ContactRequestRow) -> ContactRequest:
+    def from_row(cls, row: ContactRequestRow | Values) -> ContactRequest:
         return cls(
             id=encode_global_id("ContactRequest", row.id),
             row=row,

@@ -15,6 +15,7 @@ from domain.privacy import Exchange
 from persistence.models import ActivityProfile as ActivityProfileRow
 from persistence.models import ContactRequest as ContactRequestRow
 from persistence.models import Member, Organisation as OrganisationRow
+from persistence.search import Values
 from schema.connections import PageInfo
 from schema.enums import ActivityFormat, ActivityLength, AgeGroup, OrganisationKind, StemTopic
 from schema.execution import NOT_PRELOADED, direct_reader
@@ -35,7 +36,7 @@ class Organisation:
     website: str | None
 
     @classmethod
-    def from_row(cls, row: OrganisationRow) -> Organisation:
+    def from_row(cls, row: OrganisationRow | Values) -> Organisation:
         return cls(
             name=row.name,
             kind=OrganisationKind[row.kind],
@@ -63,7 +64,7 @@ class ActivityProfile:
     description: str | None
 
     @classmethod
-    def from_row(cls, row: ActivityProfileRow) -> ActivityProfile:
+    def from_row(cls, row: ActivityProfileRow | Values) -> ActivityProfile:
         return cls(
             country_code=row.country_code,
             stem_topics=[StemTopic[name] for name in row.stem_topics],
@@ -89,10 +90,10 @@ class Preloaded:
     hold every member of the list: a missing key means no such row.
     """
 
-    organisations: Mapping[int, OrganisationRow]  # keyed by organisation id
-    activity_profiles: Mapping[int, ActivityProfileRow]  # keyed by member id
+    organisations: Mapping[int, OrganisationRow | Values]  # keyed by organisation id
+    activity_profiles: Mapping[int, ActivityProfileRow | Values]  # keyed by member id
     exchanges: Mapping[int, Exchange]  # keyed by member id
-    latest_requests: Mapping[int, ContactRequestRow]  # keyed by member id
+    latest_requests: Mapping[int, ContactRequestRow | Values]  # keyed by member id
 
 
 @strawberry.type(description="A member: a teacher, a STEM professional or a coordinator.")
@@ -246,15 +247,15 @@ async def _then(pending: Awaitable[Any], convert: Any) -> Any:
     return convert(await pending)
 
 
-def _organisation_or_none(row: OrganisationRow | None) -> Organisation | None:
+def _organisation_or_none(row: OrganisationRow | Values | None) -> Organisation | None:
     return Organisation.from_row(row) if row is not None else None
 
 
-def _activity_profile_or_none(row: ActivityProfileRow | None) -> ActivityProfile | None:
+def _activity_profile_or_none(row: ActivityProfileRow | Values | None) -> ActivityProfile | None:
     return ActivityProfile.from_row(row) if row is not None else None
 
 
-def _contact_request_or_none(row: ContactRequestRow | None) -> Any:
+def _contact_request_or_none(row: ContactRequestRow | Values | None) -> Any:
     from schema.contact_requests import ContactRequest
 
     return ContactRequest.from_row(row) if row is not None else None

@@ -285,8 +285,11 @@ async def test_websocket_rejects_invalid_token_legacy_protocol(ws_url):
 
 async def test_lifespan_prepares_the_garbage_collector(services):
     app = create_app(services=services)
+    thresholds = gc.get_threshold()
 
     async with app.router.lifespan_context(app):
         # The objects loaded at startup are out of the cyclic collector's generations.
         assert gc.get_freeze_count() > 100_000
         assert gc.get_threshold()[0] == YOUNG_GENERATION_THRESHOLD
+
+    assert gc.get_threshold() == thresholds
