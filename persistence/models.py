@@ -138,7 +138,8 @@ class MemberListing(SQLModel, table=True):
     lengths: int = 0
     ages: int = 0
     # The normalised words of the weighted parts of the profile, for relevance:
-    # names and organisation; city and role; subjects and activity topics.
+    # names and organisation; city and role; subjects and activity topics. Each
+    # word follows one space (" lyon physics teacher").
     words_first: str = ""
     words_second: str = ""
     words_third: str = ""

@@ -303,14 +303,13 @@ def _matching(shape: _Shape, *columns: ColumnElement) -> Select:
 
 def _word_score(shape: _Shape, index: int) -> ColumnElement:
     """Return the weight of the most important part of the profile containing a word that starts with word `index`."""
-    # The word columns contain words separated by single spaces, so a word
-    # starts with `word` exactly when " " + word occurs in " " + the column.
-    # The parameter contains " " + word.
+    # Each word of a word column follows one space, so a word starts with
+    # `word` exactly when " " + word occurs in the column. The parameter
+    # contains " " + word.
     position = func.instr if shape.sqlite else func.strpos
     needle = bindparam(f"word_{index}", type_=String)
     return case(
-        *((position(literal(" ").concat(getattr(MemberListing, column)), needle) > 0, weight)
-          for column, weight in WORD_WEIGHTS),
+        *((position(getattr(MemberListing, column), needle) > 0, weight) for column, weight in WORD_WEIGHTS),
         else_=DESCRIPTION_WEIGHT,
     )
 

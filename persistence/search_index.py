@@ -166,9 +166,7 @@ def listing_values(
         profile_country = profile.country_code
         if profile.availability:
             period_end = max(date.fromisoformat(period["until"]) for period in profile.availability)
-    words = {
-        column: " ".join(filter(None, (fields[part] for part in parts))) for column, parts in LISTING_WORDS.items()
-    }
+    words = {column: _listing_words(fields[part] for part in parts) for column, parts in LISTING_WORDS.items()}
     return {
         "member_id": member.id,
         "side": organisation.kind,
@@ -239,6 +237,16 @@ class IndexRows:
     listings: list[dict[str, Any]] = field(default_factory=list)
     periods: list[dict[str, Any]] = field(default_factory=list)
 
+
+
+def _listing_words(parts: Iterable[str]) -> str:
+    """Join the words of `parts` for a listing word column: each word after one space, " lyon physics teacher".
+
+    A word of the column then starts with a search word exactly where
+    " " + that word occurs in it, which a search tests without building a new
+    string per row (`persistence.search`).
+    """
+    return "".join(" " + word for part in parts for word in part.split())
 
 def index_rows(
     members: Iterable[Member], organisations: dict[int, Organisation], profiles: dict[int, ActivityProfile]

@@ -61,7 +61,7 @@ async def test_listing_row_values(services):
         str(search_index.tag_bit("topic", "PHYSICS") | search_index.tag_bit("topic", "SPACE")),
         str(search_index.tag_bit("length", "HALF_DAY") | search_index.tag_bit("length", "FULL_DAY")),
         str(search_index.tag_bit("age", "AGES_6_9")),
-        "zoe janssens orbit lab", "liege space engineer", "physics space",
+        " zoe janssens orbit lab", " liege space engineer", " physics space",
     )]
     assert rows["periods"] == [
         (str(member.id), "2030-01-01", "2030-02-01"), (str(member.id), "2030-05-01", "2030-06-01"),
@@ -167,3 +167,24 @@ async def test_migration_splits_sqlite_text_by_side(services, database_url):
         assert "member_search" in tables
     assert await index_rows(services) == written_by_the_service
     assert len(written_by_the_service["text"]) == 2
+
+
+async def test_migration_spaces_the_listing_words(services, database_url):
+    await add_member(services, "Zoë Janssens", city="Liège", profile=PROFILE)
+    await add_member(services, "Bram Peeters", kind="SCHOOL", joined_days=1)
+    written_by_the_service = await index_rows(services)
+    await services.database.dispose()
+    words = "SELECT words_first, words_second, words_third FROM member_listing ORDER BY member_id"
+
+    # Back to the word columns without the leading space.
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0003")
+    try:
+        async with services.database.read() as session:
+            unspaced = [tuple(row) for row in (await session.exec(text(words))).all()]
+    finally:
+        await asyncio.to_thread(upgrade, database_url)
+
+    spaced = [row[-3:] for row in written_by_the_service["listing"]]
+    assert unspaced == [tuple(column[1:] for column in row) for row in spaced]
+    assert all(column.startswith(" ") and not column.startswith("  ") for row in spaced for column in row)
+    assert await index_rows(services) == written_by_the_service
