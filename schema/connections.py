@@ -7,6 +7,7 @@ import binascii
 import json
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import GraphQLError
 
@@ -36,8 +37,10 @@ def page_size(first: int | None) -> int:
 
 def encode_cursor(position: list[Any]) -> str:
     """Encode a position in a sorted list (the sort key of its last item) as an opaque cursor."""
-    raw = json.dumps(position, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    # orjson writes the compact JSON that json.dumps wrote here before, about
+    # 20 times faster, except that it keeps non-ASCII characters as they are.
+    # `decode_cursor` reads both. A search page encodes 20 cursors.
+    return base64.urlsafe_b64encode(orjson.dumps(position)).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> list[Any] | None:

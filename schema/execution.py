@@ -408,7 +408,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                 completed = self._complete_items(entry.object_type, objects, value, field_details_list, field_path,
                                                  position_context)
             elif objects is not None:
-                completed = self.collect_and_execute_subfields(
+                completed = self._execute_subfields(
                     entry.object_type, field_details_list, field_path, value, position_context
                 )
             else:
@@ -444,9 +444,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                     continue
                 item_path = field_path.add_key(index, None)
                 try:
-                    value = self.collect_and_execute_subfields(
-                        object_type, field_details_list, item_path, item, position_context
-                    )
+                    value = self._execute_subfields(object_type, field_details_list, item_path, item, position_context)
                 except Exception as error:  # noqa: BLE001 - reported as graphql-core reports an item's error
                     # Raises again when the item may not be null, which fails the whole list.
                     self.handle_field_error(error, item_type, field_details_list, item_path)
@@ -462,6 +460,25 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         if awaiting:
             return _fill_when_done(completed, awaiting)
         return completed
+
+    def _execute_subfields(
+        self,
+        object_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        source: Any,
+        position_context: Any,
+    ) -> Any:
+        """Run the subfields of an object, as graphql-core's `collect_and_execute_subfields` does.
+
+        Outside deferred fragments, that is `execute_fields` on the collected
+        subfields, called here without the two calls in between.
+        """
+        if position_context is None:
+            grouped_field_set, new_defer_usages, _forbidden = self.collect_subfields(object_type, field_details_list)
+            if not new_defer_usages:
+                return self.execute_fields(object_type, source, path, grouped_field_set, None)
+        return self.collect_and_execute_subfields(object_type, field_details_list, path, source, position_context)
 
     async def _await_object(
         self, completed: Awaitable[Any], field_type: Any, field_details_list: FieldDetailsList, field_path: Path
