@@ -75,7 +75,7 @@ class SearchPage:
     hits: list[SearchHit]
     has_next_page: bool
     total_count: int
-    # The columns of these rows (`search_table.Values`), read as the models' attributes.
+    # Rows of the models' columns (`Values`), read by attribute as the models are.
     organisations: dict[int, Values]  # keyed by organisation id
     activity_profiles: dict[int, Values]
     exchanges: dict[int, Exchange]  # what each member has done towards the viewer (e-mail privacy rule)

@@ -238,15 +238,14 @@ class IndexRows:
     periods: list[dict[str, Any]] = field(default_factory=list)
 
 
-
 def _listing_words(parts: Iterable[str]) -> str:
-    """Join the words of `parts` for a listing word column: each word after one space, " lyon physics teacher".
+    """Join the words of `parts` for a listing word column, each after one space: " lyon physics teacher".
 
-    A word of the column then starts with a search word exactly where
-    " " + that word occurs in it, which a search tests without building a new
-    string per row (`persistence.search`).
+    A word of the column then starts with a search word exactly where " " +
+    that word occurs, which a search tests without building a string per row.
     """
     return "".join(" " + word for part in parts for word in part.split())
+
 
 def index_rows(
     members: Iterable[Member], organisations: dict[int, Organisation], profiles: dict[int, ActivityProfile]

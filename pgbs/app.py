@@ -133,15 +133,9 @@ def build_services(
     )
 
 
-# Collect the youngest generation after this many new container objects
-# instead of Python's 700. A request's objects are freed by reference counting
-# when it ends (no reference cycles: tests/resolvers/test_search_loaders.py),
-# so a collection finds little to free and only delays the request it
-# interrupts. At 700, bench/search.py's 720 pages ran about 400 young
-# collections, 35 of the middle generation (up to 1.5 ms each) and a full one
-# (4 ms). With 50,000 they ran 30 young ones and no other, and the three
-# fastest searches took 0.1 to 0.15 ms less on average (2-core Intel Xeon,
-# both settings alternating in one process).
+# Young objects are collected after this many new ones instead of Python's 700.
+# Reference counting frees a request's objects when it ends, so a collection
+# finds little and only delays the request it interrupts (BENCHMARKS.md).
 YOUNG_GENERATION_THRESHOLD = 50_000
 
 _startup_objects_frozen = False
@@ -200,7 +194,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await services.broker.start()
         await asyncio.to_thread(load_city_positions)
-        # Restored when the application stops, so the setting ends with it.
+        # Restored when the application stops.
         collector_thresholds = prepare_garbage_collector()
         if services.map_feed is not None:
             await services.map_feed.start()

@@ -12,13 +12,13 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from domain.services import Services
-from persistence.database import Database
 from domain.privacy import Exchange
+from domain.services import Services
 from persistence import activities as activity_table
 from persistence import contact_requests as request_table
 from persistence import invitations as invitation_table
 from persistence import members as member_table
+from persistence.database import Database
 from persistence.models import Activity, ActivityProfile, ContactRequest, Invitation, Member, Organisation
 
 K = TypeVar("K")

@@ -290,10 +290,9 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         # the plan of a selection is made once, not once per object.
         self._plans: dict[int, tuple[GroupedFieldSet, _Plan | None]] = {}
 
-    # graphql-core stores the helpers it passes to resolvers on the executor,
-    # built from two of its bound methods. That reference cycle kept the
-    # executor, the request's context and every row it reached alive until the
-    # garbage collector ran. Built on each read, they are freed with the executor.
+    # graphql-core stores these helpers, made of the executor's bound methods, on
+    # the executor: a reference cycle that kept the whole request alive until a
+    # garbage collection. Built on each read, they go with the executor.
     @property
     def async_helpers(self) -> GraphQLResolveInfoHelpers:
         return GraphQLResolveInfoHelpers(gather=self.gather_async_work, track=self.track_async_work)
@@ -471,8 +470,8 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """Run the subfields of an object, as graphql-core's `collect_and_execute_subfields` does.
 
-        Outside deferred fragments, that is `execute_fields` on the collected
-        subfields, called here without the two calls in between.
+        Outside deferred fragments, that method calls `execute_fields` through
+        two other calls. This calls it directly.
         """
         if position_context is None:
             grouped_field_set, new_defer_usages, _forbidden = self.collect_subfields(object_type, field_details_list)

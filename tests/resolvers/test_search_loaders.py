@@ -76,11 +76,11 @@ async def test_search_page_leaves_no_reference_cycles(client, services):
     try:
         page = await client.execute(SEARCH_PAGE, {"first": 5}, token=viewer.token)
         gc.collect()
-        ours = [item for item in gc.garbage if type(item) in (PlainFieldExecutor, Context, Loaders, Member)]
+        request_objects = [item for item in gc.garbage if type(item) in (PlainFieldExecutor, Context, Loaders, Member)]
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
 
     assert len(page["search"]["edges"]) == 5
-    assert ours == []
+    assert request_objects == []
