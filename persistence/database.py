@@ -32,6 +32,13 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # connection, instead. The size bounds the mapped part of the file.
 SQLITE_MMAP_BYTES = 1 << 30
 
+# Connections each process keeps open; as many again may open for a burst and
+# close when returned. Below the number of requests served at once, every
+# request beyond it opens and closes a connection of its own (on SQLite, a
+# thread as well), which cost the search page a fifth of its HTTP rate at 16
+# connections (BENCHMARKS.md).
+DEFAULT_POOL_SIZE = 20
+
 _IMMEDIATE = "pgbs_sqlite_immediate"
 _NO_BEGIN = "pgbs_sqlite_no_begin"
 AFTER_COMMIT = "pgbs_after_commit"
@@ -42,10 +49,10 @@ AfterCommit = Callable[[], Awaitable[None] | None]
 class Database:
     """Owns the engine; hands out sessions whose objects stay readable after commit."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine: AsyncEngine = create_engine(url, echo=echo)
+        self.engine: AsyncEngine = create_engine(url, pool_size=pool_size or DEFAULT_POOL_SIZE, echo=echo)
         # expire_on_commit=False: objects keep their loaded values after commit,
         # so nothing reads an expired attribute (which would need I/O) later.
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
@@ -109,12 +116,17 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
     callbacks.append(callback)
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE, echo: bool = False) -> AsyncEngine:
     # JSON columns (lists of names, availability periods) are read far more
     # often than written: a search page reads about 170 values. orjson parses
     # each in about a sixth of the standard library's time; writes keep
     # SQLAlchemy's default serializer.
-    options: dict[str, Any] = {"echo": echo, "json_deserializer": orjson.loads}
+    options: dict[str, Any] = {
+        "echo": echo,
+        "json_deserializer": orjson.loads,
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+    }
     if url.startswith("sqlite"):
         parsed = make_url(url)
         if parsed.drivername == "sqlite+aiosqlite":
@@ -123,7 +135,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **options)
+    return create_async_engine(url, pool_pre_ping=True, **options)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

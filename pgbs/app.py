@@ -119,7 +119,7 @@ def build_services(
     settings: Settings, *, clock: Clock | None = None, passwords: PasswordHasher | None = None
 ) -> Services:
     clock = clock or Clock()
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, pool_size=settings.database_pool_size)
     broker = create_broker(settings.broker_url)
     return Services(
         settings=settings,

@@ -26,6 +26,8 @@ ENVIRONMENTS = ("development", "production")
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite+aiosqlite:///./pgbs.db"
+    # None: the database layer's default (persistence.database.DEFAULT_POOL_SIZE).
+    database_pool_size: int | None = None
     broker_url: str = "memory://"
     host: str = "127.0.0.1"
     port: int = 8000
@@ -109,6 +111,7 @@ class Settings:
         defaults = cls()
         return cls(
             database_url=reader.database_url("DATABASE_URL", defaults.database_url),
+            database_pool_size=reader.optional_integer("DATABASE_POOL_SIZE", minimum=1, maximum=1_000),
             broker_url=reader.broker_url("BROKER_URL", defaults.broker_url),
             host=reader.text("HOST", defaults.host),
             port=reader.integer("PORT", defaults.port, minimum=1, maximum=65535),

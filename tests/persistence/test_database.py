@@ -10,7 +10,7 @@ from sqlalchemy import event, text
 
 from domain import accounts, profiles
 from domain.vocabulary import OrganisationKind, StemTopic
-from persistence.database import after_commit
+from persistence.database import Database, after_commit
 from persistence.models import Member, RateLimitCounter
 from pgbs.app import create_app
 from tests.conftest import count_rows
@@ -193,3 +193,35 @@ async def test_json_columns_read_back_as_written(services):
     assert services.database.engine.dialect._json_deserializer is orjson.loads
     assert stored.subjects == subjects
     assert stored.email_preferences == preferences
+
+
+async def _read_together(database, readers: int) -> None:
+    """Hold `readers` read sessions open at once, each after one statement."""
+    all_open = asyncio.Barrier(readers)
+
+    async def read() -> None:
+        async with database.read() as session:
+            await session.exec(text("SELECT 1"))
+            await all_open.wait()
+
+    await asyncio.gather(*(read() for _ in range(readers)))
+
+
+async def test_pool_keeps_as_many_connections_as_its_size(database_url):
+    """Requests served at once up to the pool size reuse connections instead of opening new ones."""
+    database = Database(database_url, pool_size=12)
+    opened = []
+    event.listen(database.engine.sync_engine, "connect", lambda *_: opened.append(1))
+    try:
+        await _read_together(database, 12)
+        await _read_together(database, 12)
+        assert len(opened) == 12
+        assert database.engine.pool.checkedin() == 12
+
+        # A burst beyond the pool opens more, and returns only the pool's size.
+        await _read_together(database, 20)
+        assert len(opened) == 20
+        assert database.engine.pool.checkedin() == 12
+    finally:
+        await database.dispose()
+

@@ -12,6 +12,8 @@ from tests.processes import child_environment, pgbs_command
 # The settings table of the operator documentation: variable, attribute, default.
 DOCUMENTED_DEFAULTS = [
     ("DATABASE_URL", "database_url", "sqlite+aiosqlite:///./pgbs.db"),
+    # Unset: the database layer's default of 20.
+    ("DATABASE_POOL_SIZE", "database_pool_size", None),
     ("BROKER_URL", "broker_url", "memory://"),
     ("HOST", "host", "127.0.0.1"),
     ("PORT", "port", 8000),
@@ -45,6 +47,7 @@ def test_websocket_compression_reads_a_flag(value, expected):
 def test_settings_read_every_documented_variable():
     environ = {
         "DATABASE_URL": "postgres://pgbs@db.internal/pgbs",
+        "DATABASE_POOL_SIZE": "40",
         "BROKER_URL": "redis://127.0.0.1:6379/0",
         "HOST": "0.0.0.0",
         "PORT": "9000",
@@ -61,6 +64,7 @@ def test_settings_read_every_documented_variable():
     settings = Settings.from_environ(environ)
 
     assert settings.database_url == "postgresql+asyncpg://pgbs@db.internal/pgbs"
+    assert settings.database_pool_size == 40
     assert settings.broker_url == "redis://127.0.0.1:6379/0"
     assert settings.host == "0.0.0.0"
     assert settings.port == 9000
@@ -86,6 +90,7 @@ INVALID_VALUES = [
     ("PORT", "eighty"),
     ("PORT", "70000"),
     ("SMTP_PORT", "0"),
+    ("DATABASE_POOL_SIZE", "0"),
     ("DATABASE_URL", "mysql://pgbs:hunter2@127.0.0.1/pgbs"),
     ("BROKER_URL", "amqp://127.0.0.1"),
     ("SMTP_TLS", "sometimes"),
