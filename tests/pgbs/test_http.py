@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.conftest import count_rows
+from tests.factories import verified_member
 
 VIEWER = "{ viewer { id } }"
 INVALID = "{ viewer { notAField } }"
@@ -211,3 +212,20 @@ async def test_chunked_body_within_limit_runs(client):
 
     assert response.status_code == 200
     assert response.json() == {"data": {"viewer": None}}
+
+
+async def test_response_carries_non_ascii_text_as_utf8(client, services):
+    member = await verified_member(client, services, "zoe@example.org", first_name="Zoë", last_name="Łukasik-Jönsson")
+
+    response = await client.http.post(
+        "/graphql",
+        json={"query": "{ viewer { firstName lastName } }"},
+        headers={"authorization": f"Bearer {member.token}"},
+    )
+
+    assert response.headers["content-type"] == "application/json; charset=utf-8"
+    # The characters themselves, not \u escapes, and the body reads back to the same names.
+    assert "Zoë".encode() in response.content and "Łukasik-Jönsson".encode() in response.content
+    assert json.loads(response.content.decode("utf-8")) == {
+        "data": {"viewer": {"firstName": "Zoë", "lastName": "Łukasik-Jönsson"}}
+    }
