@@ -33,10 +33,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_MMAP_BYTES = 1 << 30
 
 # Connections each process keeps open; as many again may open for a burst and
-# close when returned. Below the number of requests served at once, every
-# request beyond it opens and closes a connection of its own (on SQLite, a
-# thread as well), which cost the search page a fifth of its HTTP rate at 16
-# connections (BENCHMARKS.md).
+# close when returned. With a pool smaller than the number of requests served
+# at once, each request beyond it opens and closes a connection (on SQLite, a
+# thread as well). At 16 concurrent search requests that cost about a fifth
+# of the HTTP rate (BENCHMARKS.md).
 DEFAULT_POOL_SIZE = 20
 
 _IMMEDIATE = "pgbs_sqlite_immediate"

@@ -190,10 +190,11 @@ class GraphQLOverHTTP(GraphQL):
             )
 
     def encode_json(self, data: object) -> str:
-        # orjson writes a search page's response in a tenth of the standard
-        # library's time (BENCHMARKS.md), as UTF-8 rather than \u escapes. A
-        # str, not bytes: Strawberry sends bytes over a WebSocket as binary
-        # frames, which GraphQL WebSocket clients do not read.
+        # orjson writes a search page's response in under a tenth of the
+        # standard library's time (BENCHMARKS.md), as UTF-8 rather than \u
+        # escapes. It returns a str, not bytes, because Strawberry sends bytes
+        # over a WebSocket as binary frames, and GraphQL's WebSocket protocols
+        # carry their JSON messages as text.
         return orjson.dumps(data).decode()
 
     def decode_json(self, data: str | bytes) -> object:

@@ -207,7 +207,7 @@ async def _read_together(database, readers: int) -> None:
     await asyncio.gather(*(read() for _ in range(readers)))
 
 
-async def test_pool_keeps_as_many_connections_as_its_size(database_url):
+async def test_pool_reuses_connections_up_to_its_size(database_url):
     """Requests served at once up to the pool size reuse connections instead of opening new ones."""
     database = Database(database_url, pool_size=12)
     opened = []
