@@ -13,7 +13,7 @@ from strawberry.extensions import MaskErrors, SchemaExtension, ValidationCache
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from pgbs.settings import Settings
-from schema.limits import DocumentMeter, LimitExceeded, variables_depth
+from schema.limits import LimitExceeded, MeasureCache, variables_depth
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,10 @@ def _settings(extension: SchemaExtension) -> Settings:
     return services.settings if services is not None else Settings()
 
 
+# Shared by every request of the process: the extension is created anew for each one.
+_MEASURES = MeasureCache()
+
+
 class RequestLimits(SchemaExtension):
     """Reject a request over a limit of the settings before it is validated or run.
 
@@ -153,8 +157,9 @@ class RequestLimits(SchemaExtension):
             )
 
         assert context.graphql_document is not None
-        meter = DocumentMeter(context.schema._schema, context.graphql_document, context.variables)
-        measure = meter.measure(context.operation_name)
+        measure = _MEASURES.measure(
+            context.schema._schema, context.graphql_document, context.variables, context.operation_name
+        )
         if measure.depth > settings.max_query_depth:
             return LimitExceeded(
                 "QUERY_TOO_DEEP",

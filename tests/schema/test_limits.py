@@ -10,14 +10,14 @@ from types import SimpleNamespace
 import httpx
 import pytest
 import strawberry
-from graphql import get_introspection_query
+from graphql import build_schema, get_introspection_query, parse
 
 from domain import accounts
 from domain.passwords import PasswordHasher
 from pgbs.app import build_services, create_app
 from pgbs.http import GraphQLOverHTTP
 from pgbs.settings import Settings
-from schema import Schema
+from schema import Schema, limits
 from schema.extensions import HideSchemaInProduction, MaskUnexpectedErrors, RequestLimits
 from tests.factories import PASSWORD, verified_member
 from tests.graphql_client import GraphQLClient
@@ -384,3 +384,66 @@ async def test_rejected_request_logs_no_error(client, services, caplog):
     assert errors == []
     assert len(rejected) == 1
     assert len(rejected[0]) < 300
+
+
+CATALOGUE_SDL = """
+type Query { items(first: Int, text: String): ItemConnection }
+type ItemConnection { nodes: [Item] }
+type Item { id: ID, children(first: Int): ItemConnection }
+"""
+PAGED = "query($n: Int, $text: String) { items(first: $n, text: $text) { nodes { children(first: 2) { nodes { id } } } } }"
+
+
+@pytest.fixture
+def counted_meters(monkeypatch) -> list[int]:
+    """Count the documents `MeasureCache` walks, by wrapping `DocumentMeter`."""
+    walked: list[int] = []
+
+    class CountingMeter(limits.DocumentMeter):
+        def __init__(self, *args, **kwargs) -> None:
+            walked.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(limits, "DocumentMeter", CountingMeter)
+    return walked
+
+
+def test_measure_cache_reuses_measure_for_same_page_size(counted_meters):
+    cache = limits.MeasureCache()
+    schema, document = build_schema(CATALOGUE_SDL), parse(PAGED)
+
+    first = cache.measure(schema, document, {"n": 10, "text": "robots"}, None)
+    again = cache.measure(schema, document, {"n": 10, "text": "energy"}, None)
+
+    # Other variables do not change the measure, so the second request is not walked again.
+    assert again == first == limits.Measure(depth=5, aliases=0, cost=10 + 10 * 2)
+    assert len(counted_meters) == 1
+
+
+def test_measure_cache_measures_each_page_size(counted_meters):
+    cache = limits.MeasureCache()
+    schema, document = build_schema(CATALOGUE_SDL), parse(PAGED)
+
+    small = cache.measure(schema, document, {"n": 10}, None)
+    large = cache.measure(schema, document, {"n": 400}, None)
+    default = cache.measure(schema, document, {"n": "ten"}, None)
+
+    assert small.cost == 30
+    assert large.cost == 1200
+    assert default.cost == limits.DEFAULT_PAGE_SIZE * 3
+    assert cache.measure(schema, document, {"n": 400}, None) == large
+    assert len(counted_meters) == 3
+
+
+def test_measure_cache_keeps_latest_documents(counted_meters):
+    cache = limits.MeasureCache(documents=2)
+    schema = build_schema(CATALOGUE_SDL)
+    documents = [parse(PAGED), parse(PAGED), parse(PAGED)]
+
+    for document in documents:
+        cache.measure(schema, document, {"n": 5}, None)
+    cache.measure(schema, documents[2], {"n": 5}, None)
+    cache.measure(schema, documents[0], {"n": 5}, None)
+
+    # The third document is still remembered; the first was dropped and is walked again.
+    assert len(counted_meters) == 4
