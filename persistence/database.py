@@ -32,11 +32,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # connection, instead. The size bounds the mapped part of the file.
 SQLITE_MMAP_BYTES = 1 << 30
 
-# Connections each process keeps open; as many again may open for a burst and
-# close when returned. With a pool smaller than the number of requests served
-# at once, each request beyond it opens and closes a connection (on SQLite, a
-# thread as well). At 16 concurrent search requests that cost about a fifth
-# of the HTTP rate (BENCHMARKS.md).
+# Connections each process keeps open, and as many again for a burst. A pool smaller than the
+# requests served at once opened and closed a connection (on SQLite, a thread too) per request
+# beyond it, which cost a fifth of the HTTP rate at 16 connections (BENCHMARKS.md).
 DEFAULT_POOL_SIZE = 20
 
 _IMMEDIATE = "pgbs_sqlite_immediate"

@@ -103,7 +103,7 @@ def _settings(extension: SchemaExtension) -> Settings:
     return services.settings if services is not None else Settings()
 
 
-# Shared by every request of the process: the extension is created anew for each one.
+# One store for the whole process, because Strawberry creates the extension anew for each request.
 _MEASURES = MeasureCache()
 
 

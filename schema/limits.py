@@ -179,10 +179,10 @@ class DocumentMeter:
         return DEFAULT_PAGE_SIZE
 
 
-def page_size_of(given: Any) -> int:
-    """Return the page size a `first` variable gives; a missing or non-integer value means the default."""
-    if isinstance(given, int) and not isinstance(given, bool):
-        return max(given, 0)
+def page_size_of(value: Any) -> int:
+    """Return the page size of a `first` variable's value; a missing or non-integer value means the default."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return max(value, 0)
     return DEFAULT_PAGE_SIZE
 
 
@@ -196,7 +196,7 @@ class _Measured:
 
 
 class MeasureCache:
-    """Remembers the measure of each parsed document and operation, by the page sizes its variables ask for.
+    """A store of measures, one per parsed document, operation and page sizes given by variables.
 
     `CachedParser` (schema/extensions.py) reuses the parsed document of a
     query it has seen. A client that sends the same query again is therefore
@@ -219,24 +219,28 @@ class MeasureCache:
         values = variables or {}
         key = (id(schema), id(document), operation_name)
         entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-            sizes = tuple(page_size_of(values.get(name)) for name in entry.page_variables)
-            found = entry.measures.get(sizes)
-            if found is not None:
-                return found
-
-        meter = DocumentMeter(schema, document, values)
-        measure = meter.measure(operation_name)
         if entry is None:
+            meter = DocumentMeter(schema, document, values)
+            measure = meter.measure(operation_name)
             entry = _Measured(schema, document, tuple(sorted(meter.page_variables)), {})
+            entry.measures[self._sizes(entry, values)] = measure
             self._entries[key] = entry
             if len(self._entries) > self._documents:
                 self._entries.popitem(last=False)
-            sizes = tuple(page_size_of(values.get(name)) for name in entry.page_variables)
-        if len(entry.measures) < self._page_sizes:
-            entry.measures[sizes] = measure
+            return measure
+
+        self._entries.move_to_end(key)
+        sizes = self._sizes(entry, values)
+        measure = entry.measures.get(sizes)
+        if measure is None:
+            measure = DocumentMeter(schema, document, values).measure(operation_name)
+            if len(entry.measures) < self._page_sizes:
+                entry.measures[sizes] = measure
         return measure
+
+    @staticmethod
+    def _sizes(entry: _Measured, values: Mapping[str, Any]) -> tuple[int, ...]:
+        return tuple(page_size_of(values.get(name)) for name in entry.page_variables)
 
 
 def _field_definition(parent: GraphQLNamedType | None, name: str) -> GraphQLField | None:

@@ -218,7 +218,7 @@ async def test_pool_reuses_connections_up_to_its_size(database_url):
         assert len(opened) == 12
         assert database.engine.pool.checkedin() == 12
 
-        # A burst beyond the pool opens more, and returns only the pool's size.
+        # A burst beyond the pool opens more connections, and the pool keeps only its size of them.
         await _read_together(database, 20)
         assert len(opened) == 20
         assert database.engine.pool.checkedin() == 12
