@@ -37,7 +37,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import Enum
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -76,9 +75,11 @@ def _leaf(return_type: GraphQLLeafType, nullable: bool) -> Completer:
             if nullable:
                 return None
             raise _NotPlain
-        if names is not None and isinstance(value, Enum):
+        if names is not None:
             # Strawberry's enum type finds the name by comparing values one by one.
-            return names[value]
+            name = names.get(id(value))
+            if name is not None:
+                return name
         coerced = coerce(value)
         if coerced is None or coerced is Undefined:
             raise _NotPlain
@@ -87,17 +88,22 @@ def _leaf(return_type: GraphQLLeafType, nullable: bool) -> Completer:
     return complete
 
 
-def _enum_names(return_type: GraphQLEnumType) -> dict[Enum, str]:
-    """Map each member of the Python enum behind a Strawberry enum type to its GraphQL name."""
+def _enum_names(return_type: GraphQLEnumType) -> dict[int, str]:
+    """Map the id of each member of the Python enum behind a Strawberry enum type to its GraphQL name.
+
+    Keyed by id, not by member: hashing a member runs `Enum.__hash__`, Python
+    code, and a page completes about 230 enum values. The enum class keeps its
+    members, so their ids stay theirs.
+    """
     wrapped = getattr(return_type, "wrapped_cls", None)
     if wrapped is None:
         return {}
-    names: dict[Enum, str] = {}
+    names: dict[int, str] = {}
     for member in wrapped:
         # The first name whose value equals the member's, as Strawberry's own lookup returns.
         name = next((name for name, value in return_type.values.items() if value.value == member.value), None)
         if name is not None:
-            names[member] = name
+            names[id(member)] = name
     return names
 
 
