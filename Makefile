@@ -65,6 +65,6 @@ browser-deps:
 
 # Benchmarks against bare baselines on this machine (bench/, BENCHMARKS.md).
 # BENCH_QUICK=1 runs each at a reduced size. The first full run generates
-# 100,000 members for SQLite and PostgreSQL (about 7 minutes), cached after.
+# 100,000 members for SQLite and PostgreSQL (5 to 7 minutes), cached after.
 bench: install
 	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python -m bench.run

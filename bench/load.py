@@ -3,12 +3,15 @@
 Run by `bench.http` as `python -m bench.load SPEC.json`; prints one JSON line per
 round. Each round targets one server for a fixed time (and at most a fixed
 number of requests), and rounds alternate between the servers listed.
+With the servers' process ids in the specification, each round also
+reports the CPU time its server used (Linux only).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 
@@ -78,12 +81,30 @@ async def run_round(port: int, requests: list[bytes], connections: int, seconds:
     }
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """Return the user and system CPU seconds a process has used so far, or None when /proc/PID/stat is unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            # The command name may contain spaces, so the fields are read after its closing ')'.
+            fields = file.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, the 14th and 15th fields of the line, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def main(spec: dict) -> None:
     bodies = spec["bodies"]
+    # The server process behind each port, whose CPU time each round reports.
+    pids = {int(port): pid for port, pid in spec.get("pids", {}).items()}
     for round_number in range(spec["rounds"]):
         for port in spec["ports"]:
             requests = [_http_request(port, body, spec["token"]) for body in bodies]
+            before = cpu_seconds(pids[port]) if port in pids else None
             result = await run_round(port, requests, spec["connections"], spec["seconds"], spec["max_requests"])
+            after = cpu_seconds(pids[port]) if port in pids else None
+            if before is not None and after is not None:
+                result["cpu_s"] = round(after - before, 3)
             print(json.dumps({"round": round_number, **result}), flush=True)
 
 
