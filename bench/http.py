@@ -5,7 +5,7 @@ generator (`bench.load`, a separate process with 16 keep-alive connections)
 alternates rounds between them, so both see the same background load.
 `--checkout DIR`, given once per checkout, serves the service from other
 checkouts instead, each in interleaved rounds against the same bare
-endpoint: an A/B comparison of two versions on the same data.
+endpoint, which compares two versions on the same data.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def measure(
 
 
 def _cpu_figures(name: str, rounds: list[dict]) -> dict:
-    """Return a server's median CPU time per request and cores in use, when the load generator read them."""
+    """Return a server's median CPU time per request and cores in use, or nothing when a round lacks its CPU time."""
     if not rounds or any("cpu_s" not in result for result in rounds):
         return {}
     return {

@@ -4,16 +4,17 @@ Run by `bench.http` as `python -m bench.load SPEC.json`; prints one JSON line pe
 round. Each round targets one server for a fixed time (and at most a fixed
 number of requests), and rounds alternate between the servers listed.
 With the servers' process ids in the specification, each round also
-reports the CPU time its server used (Linux only).
+reports the CPU time its server used.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import time
+
+import psutil
 
 
 async def _read_response(reader: asyncio.StreamReader) -> int:
@@ -82,15 +83,12 @@ async def run_round(port: int, requests: list[bytes], connections: int, seconds:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """Return the user and system CPU seconds a process has used so far, or None when /proc/PID/stat is unreadable."""
+    """Return the user and system CPU seconds a process has used so far, or None when it cannot be read."""
     try:
-        with open(f"/proc/{pid}/stat") as file:
-            # The command name may contain spaces, so the fields are read after its closing ')'.
-            fields = file.read().rsplit(")", 1)[1].split()
-    except OSError:
+        times = psutil.Process(pid).cpu_times()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
-    # utime and stime, the 14th and 15th fields of the line, in clock ticks.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return times.user + times.system
 
 
 async def main(spec: dict) -> None:

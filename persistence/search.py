@@ -72,8 +72,8 @@ class Found:
     """One member a search found, with what a result list shows beside it."""
 
     member: Member
-    organisation: Values | None  # the columns of `Organisation` but its timestamps
-    activity_profile: Values | None  # the columns of `ActivityProfile` but its timestamp
+    organisation: Values | None  # the columns of `Organisation` except its timestamps
+    activity_profile: Values | None  # the columns of `ActivityProfile` except its timestamp
     latest_request: Values | None  # the columns of `ContactRequest`: the latest between the viewer and the member
     exchange: tuple[bool, bool]  # as `contact_requests.exchanges_with` returns for the member
     sort_key: SortKey
@@ -361,7 +361,7 @@ _LatestRequest = aliased(ContactRequest, name="latest_request")
 
 
 def _values(name: str, entity: Any, *, without: tuple[str, ...] = ()) -> Bundle:
-    """Select the columns of `entity` (a model or an alias of one) as one `Values` row, but those named in `without`.
+    """Select the columns of `entity` (a model or an alias of one), except those named in `without`, as one `Values` row.
 
     Such a row needs no instance state, identity map entry or SQLModel object,
     which made a page of 20 results 0.37 ms faster (BENCHMARKS.md).
